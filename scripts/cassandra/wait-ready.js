@@ -1,0 +1,140 @@
+#!/usr/bin/env node
+// Waits until a Cassandra node answers CQL: runs
+//   SELECT release_version FROM system.local
+// with the npm package cassandra-driver, retrying until a timeout.
+//
+// Usage: node wait-ready.js [--host 127.0.0.1] [--port 9042] [--timeout 180]
+//                           [--pid PID] [--quiet]
+//   --timeout 0   try once (used to detect an already running node)
+//   --pid PID     give up early when that process has exited
+// Exit codes: 0 ready (prints the release version), 1 timeout, 2 process exited.
+//
+// If cassandra-driver cannot be loaded (e.g. before `npm ci`), it falls back to a
+// raw native-protocol OPTIONS request, which proves a CQL server answers.
+'use strict';
+
+const net = require('net');
+
+function parseArgs(argv) {
+  const out = { host: '127.0.0.1', port: 9042, timeout: 180, pid: 0, quiet: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--host') out.host = argv[++i];
+    else if (a === '--port') out.port = Number(argv[++i]);
+    else if (a === '--timeout') out.timeout = Number(argv[++i]);
+    else if (a === '--pid') out.pid = Number(argv[++i]);
+    else if (a === '--quiet') out.quiet = true;
+    else throw new Error(`unknown argument: ${a}`);
+  }
+  if (!Number.isInteger(out.port) || out.port <= 0) throw new Error('bad --port');
+  if (!(out.timeout >= 0)) throw new Error('bad --timeout');
+  return out;
+}
+
+function loadDriver() {
+  try {
+    return require('cassandra-driver');
+  } catch (_) {
+    try {
+      // resolve from the current working directory too (repo root)
+      return require(require.resolve('cassandra-driver', { paths: [process.cwd()] }));
+    } catch (_) {
+      return null;
+    }
+  }
+}
+
+function alive(pid) {
+  if (!pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return e.code === 'EPERM';
+  }
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function probeWithDriver(driver, host, port) {
+  const client = new driver.Client({
+    contactPoints: [`${host}:${port}`],
+    localDataCenter: 'datacenter1',
+    socketOptions: { connectTimeout: 2000, readTimeout: 5000 },
+    pooling: { warmup: false },
+    // don't let the driver spin on its own reconnection schedule
+    policies: { reconnection: new driver.policies.reconnection.ConstantReconnectionPolicy(60000) },
+  });
+  try {
+    await client.connect();
+    const rs = await client.execute('SELECT release_version FROM system.local');
+    const row = rs.first();
+    if (!row) throw new Error('system.local returned no row');
+    return String(row.release_version);
+  } finally {
+    await client.shutdown().catch(() => {});
+  }
+}
+
+// Native protocol v4 OPTIONS frame; a CQL server answers with SUPPORTED (opcode 0x06).
+function probeRaw(host, port) {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect({ host, port });
+    let buf = Buffer.alloc(0);
+    const done = (err, v) => {
+      sock.destroy();
+      clearTimeout(timer);
+      err ? reject(err) : resolve(v);
+    };
+    const timer = setTimeout(() => done(new Error('no CQL answer within 3s')), 3000);
+    sock.on('connect', () => sock.write(Buffer.from([0x04, 0, 0, 0, 0x05, 0, 0, 0, 0])));
+    sock.on('data', (d) => {
+      buf = Buffer.concat([buf, d]);
+      if (buf.length < 9) return;
+      if ((buf[0] & 0x80) && buf[4] === 0x06) done(null, 'unknown (raw OPTIONS probe; cassandra-driver not installed)');
+      else done(new Error(`unexpected reply: version=0x${buf[0].toString(16)} opcode=0x${buf[4].toString(16)}`));
+    });
+    sock.on('error', (e) => done(e));
+    sock.on('close', () => done(new Error('connection closed')));
+  });
+}
+
+async function main() {
+  const opt = parseArgs(process.argv.slice(2));
+  const driver = loadDriver();
+  if (!driver && !opt.quiet) {
+    console.error('wait-ready: cassandra-driver not found, using a raw CQL OPTIONS probe');
+  }
+  const deadline = Date.now() + opt.timeout * 1000;
+  let lastErr = null;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const version = driver
+        ? await probeWithDriver(driver, opt.host, opt.port)
+        : await probeRaw(opt.host, opt.port);
+      console.log(version);
+      return 0;
+    } catch (e) {
+      lastErr = e;
+    }
+    if (!alive(opt.pid)) {
+      if (!opt.quiet) console.error(`wait-ready: process ${opt.pid} exited before CQL was ready`);
+      return 2;
+    }
+    if (Date.now() >= deadline) break;
+    await sleep(500);
+  }
+  if (!opt.quiet) {
+    const msg = lastErr && (lastErr.innerErrors ? JSON.stringify(Object.values(lastErr.innerErrors).map(String)) : lastErr.message);
+    console.error(`wait-ready: no CQL answer from ${opt.host}:${opt.port} within ${opt.timeout}s: ${msg}`);
+  }
+  return 1;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e) => {
+    console.error(`wait-ready: ${e.message}`);
+    process.exit(1);
+  },
+);
