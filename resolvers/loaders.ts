@@ -1,0 +1,43 @@
+import DataLoader from 'dataloader';
+import type { CounterService } from '../src/counters/service';
+import type { NamespaceRegistry } from '../src/counters/namespaces';
+import { counterKey, type CounterRef } from '../src/model';
+
+export interface Loaders {
+  /** Counts of counters, batched per tick into one read per namespace. */
+  count: DataLoader<CounterRef, bigint, string>;
+}
+
+/**
+ * Fresh loaders for every operation (HTTP request or subscription event), so values never
+ * leak between requests and one request's reads of many counters become one batched read
+ * per namespace: `counters(names)`, many `_entities` and nested `Namespace.counter` alike.
+ */
+export function createLoaders(service: CounterService, namespaces: NamespaceRegistry): Loaders {
+  return {
+    count: new DataLoader<CounterRef, bigint, string>(
+      async (refs) => {
+        const byNs = new Map<string, number[]>();
+        refs.forEach((r, i) => {
+          const list = byNs.get(r.namespace);
+          if (list) list.push(i);
+          else byNs.set(r.namespace, [i]);
+        });
+        const out: (bigint | Error)[] = new Array(refs.length);
+        await Promise.all(
+          [...byNs].map(async ([name, idx]) => {
+            try {
+              const ns = await namespaces.require(name);
+              const counts = await service.getCounts(ns, idx.map((i) => refs[i]!.name));
+              idx.forEach((i, j) => (out[i] = counts[j]!));
+            } catch (err) {
+              for (const i of idx) out[i] = err as Error;
+            }
+          }),
+        );
+        return out;
+      },
+      { cacheKeyFn: counterKey, maxBatchSize: 1000 },
+    ),
+  };
+}

@@ -1,0 +1,133 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from '../src/logger';
+import type { Metrics } from '../src/metrics';
+import { counterKey, type CounterRef } from '../src/model';
+import { CoalescingQueue } from './queue';
+import type { Router } from './router';
+
+export interface SidecarOptions {
+  queues: number;
+  queueCapacity: number;
+  /** How long a drainer waits after waking so that repeats of a counter coalesce. */
+  coalesceMs: number;
+  batchMin: number;
+  batchMax: number;
+  /** Batch duration the drainer steers towards when it resizes batches. */
+  batchTargetMs: number;
+  sweepIntervalMs: number;
+}
+
+/** Does the work for one batch of counters: read, fold, checkpoint, cache, publish. */
+export type RollupWork = (refs: CounterRef[]) => Promise<void>;
+
+/**
+ * Finds counters that still need a roll-up from durable state: on start (everything that a
+ * crash left un-rolled) and periodically (counters whose roll-up was dropped by a full queue,
+ * failed, or whose checkpoint can move now that their window became immutable).
+ */
+export type PendingSource = (opts: { all: boolean }) => Promise<CounterRef[]>;
+
+/**
+ * The in-process roll-up sidecar. Every write and read offers its counter here; XXHash
+ * routes it to one of N bounded coalescing queues; one drainer per queue takes batches,
+ * resizes them towards batchTargetMs, and after each batch pauses as long as the batch took,
+ * so under load the roll-up gets at most about half of the time the request path leaves it
+ * (back-pressure), while an idle service rolls a counter up within coalesceMs.
+ */
+export class RollupSidecar {
+  private readonly queues: CoalescingQueue[];
+  private readonly batchSize: number[];
+  private stopped = false;
+  private running: Promise<void>[] = [];
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private sweeping = false;
+
+  constructor(
+    private readonly opts: SidecarOptions,
+    private readonly route: Router,
+    private readonly work: RollupWork,
+    private readonly pending: PendingSource,
+    private readonly metrics: Metrics,
+    private readonly log: Logger,
+  ) {
+    this.queues = Array.from({ length: opts.queues }, () => new CoalescingQueue(opts.queueCapacity));
+    this.batchSize = this.queues.map(() => opts.batchMin);
+  }
+
+  /** Offers a counter for roll-up. Never blocks or throws: a full queue drops the offer. */
+  notify(ref: CounterRef): void {
+    if (this.stopped) return;
+    const key = counterKey(ref);
+    const outcome = this.queues[this.route(key)]!.offer(key, ref);
+    this.metrics.rollupOffers.inc({ outcome });
+  }
+
+  /** Counters waiting in all queues. */
+  depth(): number {
+    let n = 0;
+    for (const q of this.queues) n += q.size;
+    return n;
+  }
+
+  start(): void {
+    this.running = this.queues.map((q, i) => this.drain(q, i));
+    this.metrics.queueDepth = () => this.depth();
+    void this.sweep(true);
+    this.sweepTimer = setInterval(() => void this.sweep(false), this.opts.sweepIntervalMs);
+    this.sweepTimer.unref();
+  }
+
+  /** Stops taking offers, finishes the queued work once, and waits for the drainers. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    clearInterval(this.sweepTimer);
+    for (const q of this.queues) q.interrupt();
+    await Promise.all(this.running);
+  }
+
+  private async sweep(all: boolean): Promise<void> {
+    if (this.sweeping || this.stopped) return;
+    this.sweeping = true;
+    try {
+      const refs = await this.pending({ all });
+      for (const ref of refs) this.notify(ref);
+      if (all && refs.length > 0) this.log.info({ counters: refs.length }, 'queued counters left un-rolled by an earlier run');
+    } catch (err) {
+      this.log.warn({ err }, 'roll-up sweep failed; retrying on the next interval');
+    } finally {
+      this.sweeping = false;
+    }
+  }
+
+  private async drain(q: CoalescingQueue, i: number): Promise<void> {
+    for (;;) {
+      if (q.size === 0) {
+        if (this.stopped) return;
+        await q.nonEmpty();
+        if (this.stopped && q.size === 0) return;
+        if (this.opts.coalesceMs > 0 && !this.stopped) await sleep(this.opts.coalesceMs);
+      }
+      const size = this.batchSize[i]!;
+      const batch = q.take(size);
+      const started = performance.now();
+      try {
+        await this.work(batch);
+        this.metrics.rollupCounters.inc(batch.length);
+      } catch (err) {
+        // The counters stay pending in the store; the sweeper offers them again.
+        this.metrics.rollupErrors.inc();
+        this.log.warn({ err, counters: batch.length }, 'roll-up batch failed');
+        if (!this.stopped) await sleep(Math.min(1000, this.opts.sweepIntervalMs));
+      }
+      const ms = performance.now() - started;
+      this.metrics.rollupBatchSeconds.observe(ms / 1000);
+      // Dynamic batch size: grow while full batches finish well under target, shrink above it.
+      if (ms > this.opts.batchTargetMs) this.batchSize[i] = Math.max(this.opts.batchMin, Math.floor(size / 2));
+      else if (batch.length === size && ms < this.opts.batchTargetMs / 2)
+        this.batchSize[i] = Math.min(this.opts.batchMax, size * 2);
+      // Back-pressure: pace on the last batch's duration before taking the next one.
+      if (!this.stopped && ms >= 1) await sleep(Math.min(ms, 1000));
+    }
+  }
+}

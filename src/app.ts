@@ -1,0 +1,147 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer } from 'ws';
+import { createRollupSidecar } from '../rollup';
+import { buildSchema } from '../resolvers';
+import { createLoaders } from '../resolvers/loaders';
+import { createBackends, type Backends } from './backends';
+import type { Config } from './config';
+import type { RequestContext } from './context';
+import { NamespaceRegistry } from './counters/namespaces';
+import { CounterService } from './counters/service';
+import { apolloHandler } from './http/apolloHandler';
+import { keepCounterErrorCode } from './http/formatError';
+import { createLogger, type Logger } from './logger';
+import { createMetrics, type Metrics } from './metrics';
+
+export interface App {
+  url: string;
+  port: number;
+  service: CounterService;
+  backends: Backends;
+  metrics: Metrics;
+  log: Logger;
+  /** Stops taking requests, finishes those in flight, flushes the roll-up, closes the stores. */
+  stop(): Promise<void>;
+}
+
+const PURGE_INTERVAL_MS = 60_000;
+
+/** Wires the whole service and starts listening; the one entry point for main and tests. */
+export async function createApp(config: Config): Promise<App> {
+  const log = createLogger(config.logLevel);
+  const metrics = createMetrics();
+  const backends = await createBackends(config, log);
+  const namespaces = new NamespaceRegistry(backends.store);
+  await namespaces.load();
+  if (config.namespacesFile) await namespaces.loadFile(config.namespacesFile);
+
+  const service = new CounterService(
+    backends.store,
+    namespaces,
+    backends.bestEffort,
+    backends.rollupCache,
+    backends.pubsub,
+    metrics,
+    log,
+    {
+      skewMarginMs: config.rollup.skewMarginMs,
+      publishThrottleMs: config.publishThrottleMs,
+      localCacheSize: config.rollup.localCacheSize,
+    },
+  );
+  const sidecar = await createRollupSidecar(config.rollup, service, metrics, log);
+  service.attachSidecar(sidecar);
+  sidecar.start();
+  const purgeTimer = setInterval(() => {
+    service.purgeExpired().catch((err) => log.warn({ err }, 'retention purge failed'));
+  }, PURGE_INTERVAL_MS);
+  purgeTimer.unref();
+
+  const schema = buildSchema();
+  const context = async (): Promise<RequestContext> => ({
+    service,
+    namespaces,
+    loaders: createLoaders(service, namespaces),
+  });
+  const apollo = new ApolloServer<RequestContext>({
+    schema,
+    plugins: [ApolloServerPluginLandingPageDisabled()],
+    includeStacktraceInErrorResponses: false,
+    logger: log,
+    formatError: keepCounterErrorCode,
+  });
+  await apollo.start();
+  const graphql = apolloHandler(apollo, context);
+
+  let ready = true;
+  const server = http.createServer((req, res) => {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const pathname = q === -1 ? url : url.slice(0, q);
+    switch (pathname) {
+      case '/graphql':
+        return graphql(req, res, q === -1 ? '' : url.slice(q));
+      case '/healthz':
+        res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+        return;
+      case '/readyz':
+        backends.ping().then(
+          () => res.writeHead(ready ? 200 : 503, { 'content-type': 'text/plain' }).end(ready ? 'ready' : 'stopping'),
+          (err: Error) => res.writeHead(503, { 'content-type': 'text/plain' }).end(`not ready: ${err.message}`),
+        );
+        return;
+      case '/metrics':
+        metrics.registry.metrics().then(
+          (text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text),
+          (err: Error) => res.writeHead(500).end(err.message),
+        );
+        return;
+      default:
+        res.writeHead(404, { 'content-type': 'text/plain' }).end('not found; GraphQL is at /graphql');
+    }
+  });
+  // Keep-alive connections from load balancers and gateways outlive requests; bound them.
+  server.keepAliveTimeout = 65_000;
+
+  const wss = new WebSocketServer({ server, path: '/graphql' });
+  const ws = useServer<Record<string, unknown>>(
+    {
+      schema,
+      context: () => context(),
+      connectionInitWaitTimeout: config.ws.connectionInitTimeoutMs,
+    },
+    wss,
+    config.ws.keepAliveMs,
+  );
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+  log.info({ port, store: backends.store.kind }, 'counter service listening');
+
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> =>
+    (stopping ??= (async () => {
+      ready = false;
+      clearInterval(purgeTimer);
+      const closed = new Promise<void>((r) => server.close(() => r()));
+      server.closeIdleConnections();
+      await ws.dispose();
+      await Promise.race([closed, new Promise((r) => setTimeout(r, config.shutdownTimeoutMs).unref())]);
+      server.closeAllConnections();
+      await apollo.stop();
+      await sidecar.stop();
+      await service.close();
+      await backends.close();
+      log.info('counter service stopped');
+    })());
+
+  return { url: `http://${host}:${port}/graphql`, port, service, backends, metrics, log, stop };
+}

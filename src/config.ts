@@ -1,0 +1,115 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+/**
+ * Every setting of the service, read from the environment in this one place and validated
+ * up front: a wrong value stops the start with a message that names the variable.
+ * README's "Configuration" table documents the same names.
+ */
+const int = (def: number, min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z.coerce.number().int().min(min).max(max).default(def);
+
+const consistency = z
+  .enum(['ONE', 'TWO', 'THREE', 'QUORUM', 'ALL', 'LOCAL_QUORUM', 'EACH_QUORUM', 'LOCAL_ONE'])
+  .default('LOCAL_QUORUM');
+
+const envSchema = z.object({
+  PORT: int(4000, 0, 65535),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  COUNTER_STORE: z.enum(['embedded', 'cassandra']).default('embedded'),
+  COUNTER_DATA_DIR: z.string().min(1).default('./data'),
+  COUNTER_NAMESPACES_FILE: z.string().min(1).optional(),
+  /** FULL fsyncs every group commit (survives power loss); NORMAL survives a process crash only. */
+  COUNTER_SQLITE_SYNCHRONOUS: z.enum(['FULL', 'NORMAL']).default('FULL'),
+  CASSANDRA_CONTACT_POINTS: z.string().min(1).default('127.0.0.1:9042'),
+  CASSANDRA_LOCAL_DC: z.string().min(1).default('datacenter1'),
+  CASSANDRA_KEYSPACE: z.string().regex(/^[a-zA-Z][a-zA-Z0-9_]{0,47}$/, 'a Cassandra identifier').default('counters'),
+  CASSANDRA_REPLICATION_FACTOR: int(1, 1, 9),
+  CASSANDRA_READ_CONSISTENCY: consistency,
+  CASSANDRA_WRITE_CONSISTENCY: consistency,
+  CASSANDRA_USERNAME: z.string().optional(),
+  CASSANDRA_PASSWORD: z.string().optional(),
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL').optional(),
+  ROLLUP_QUEUES: int(8, 1, 1024),
+  ROLLUP_QUEUE_CAPACITY: int(16384, 1),
+  ROLLUP_COALESCE_MS: int(25, 0, 60_000),
+  ROLLUP_BATCH_MIN: int(16, 1),
+  ROLLUP_BATCH_MAX: int(512, 1),
+  ROLLUP_BATCH_TARGET_MS: int(25, 1),
+  ROLLUP_SKEW_MARGIN_MS: int(1000, 0, 600_000),
+  ROLLUP_SWEEP_INTERVAL_MS: int(1000, 10),
+  ROLLUP_LOCAL_CACHE_SIZE: int(200_000, 100),
+  PUBLISH_THROTTLE_MS: int(50, 0, 60_000),
+  WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: int(100, 1),
+  WS_KEEPALIVE_MS: int(12_000, 0),
+  WS_CONNECTION_INIT_TIMEOUT_MS: int(10_000, 100),
+  SHUTDOWN_TIMEOUT_MS: int(10_000, 0),
+});
+
+export type Config = ReturnType<typeof toConfig>;
+
+function toConfig(env: z.infer<typeof envSchema>) {
+  return {
+    port: env.PORT,
+    host: env.HOST,
+    logLevel: env.LOG_LEVEL,
+    store: env.COUNTER_STORE,
+    dataDir: path.resolve(env.COUNTER_DATA_DIR),
+    namespacesFile: env.COUNTER_NAMESPACES_FILE ? path.resolve(env.COUNTER_NAMESPACES_FILE) : undefined,
+    sqliteSynchronous: env.COUNTER_SQLITE_SYNCHRONOUS,
+    cassandra: {
+      contactPoints: env.CASSANDRA_CONTACT_POINTS.split(',').map((s) => s.trim()).filter(Boolean),
+      localDataCenter: env.CASSANDRA_LOCAL_DC,
+      keyspace: env.CASSANDRA_KEYSPACE,
+      replicationFactor: env.CASSANDRA_REPLICATION_FACTOR,
+      readConsistency: env.CASSANDRA_READ_CONSISTENCY,
+      writeConsistency: env.CASSANDRA_WRITE_CONSISTENCY,
+      username: env.CASSANDRA_USERNAME,
+      password: env.CASSANDRA_PASSWORD,
+    },
+    redisUrl: env.REDIS_URL,
+    rollup: {
+      queues: env.ROLLUP_QUEUES,
+      queueCapacity: env.ROLLUP_QUEUE_CAPACITY,
+      coalesceMs: env.ROLLUP_COALESCE_MS,
+      batchMin: env.ROLLUP_BATCH_MIN,
+      batchMax: env.ROLLUP_BATCH_MAX,
+      batchTargetMs: env.ROLLUP_BATCH_TARGET_MS,
+      skewMarginMs: env.ROLLUP_SKEW_MARGIN_MS,
+      sweepIntervalMs: env.ROLLUP_SWEEP_INTERVAL_MS,
+      localCacheSize: env.ROLLUP_LOCAL_CACHE_SIZE,
+    },
+    publishThrottleMs: env.PUBLISH_THROTTLE_MS,
+    ws: {
+      maxSubscriptionsPerConnection: env.WS_MAX_SUBSCRIPTIONS_PER_CONNECTION,
+      keepAliveMs: env.WS_KEEPALIVE_MS,
+      connectionInitTimeoutMs: env.WS_CONNECTION_INIT_TIMEOUT_MS,
+    },
+    shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+  };
+}
+
+export class ConfigError extends Error {}
+
+/** Reads the configuration; `overrides` (tests) win over the environment. */
+export function loadConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  overrides: Record<string, string | number | undefined> = {},
+): Config {
+  const raw: Record<string, unknown> = {};
+  for (const key of Object.keys(envSchema.shape)) {
+    const v = key in overrides ? overrides[key] : env[key];
+    if (v !== undefined && v !== '') raw[key] = v;
+  }
+  const parsed = envSchema.safeParse(raw);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}=${JSON.stringify(raw[String(i.path[0])])}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  const cfg = toConfig(parsed.data);
+  if (cfg.rollup.batchMin > cfg.rollup.batchMax) {
+    throw new ConfigError(`invalid configuration: ROLLUP_BATCH_MIN (${cfg.rollup.batchMin}) > ROLLUP_BATCH_MAX (${cfg.rollup.batchMax})`);
+  }
+  return cfg;
+}

@@ -1,0 +1,368 @@
+import { randomBytes } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
+import { fold } from '../../rollup/fold';
+import type { RollupSidecar } from '../../rollup/sidecar';
+import type { BestEffortCache, RollupCache } from '../cache/types';
+import { msToUs, nowUs } from '../clock';
+import { CounterError, ErrorCode, unavailable } from '../errors';
+import type { Logger } from '../logger';
+import type { Metrics } from '../metrics';
+import {
+  counterKey,
+  inInt64,
+  type CounterEvent,
+  type CounterModel,
+  type CounterRef,
+  type NamespaceConfig,
+} from '../model';
+import type { PubSub } from '../pubsub/types';
+import type { CheckpointWrite, CounterSnapshot, Store } from '../store/types';
+import { checkGenerationTime, checkName, checkToken } from '../validate';
+import type { NamespaceRegistry } from './namespaces';
+import { PublishThrottle } from './publishThrottle';
+
+export interface TokenInput {
+  token: string;
+  generationTime: Date;
+}
+
+export interface AddInput {
+  namespace: string;
+  name: string;
+  delta: bigint;
+  idempotencyToken?: TokenInput | null;
+}
+
+export interface ClearInput {
+  namespace: string;
+  name: string;
+  idempotencyToken?: TokenInput | null;
+}
+
+export interface WriteResult {
+  counter: CounterModel;
+  applied: boolean;
+}
+
+export interface ServiceOptions {
+  skewMarginMs: number;
+  publishThrottleMs: number;
+  localCacheSize: number;
+}
+
+/** Past this magnitude the local estimate is not trusted for the overflow check: read exactly. */
+const NEAR_EDGE = 1n << 62n;
+const near = (v: bigint): boolean => v >= NEAR_EDGE || v <= -NEAR_EDGE;
+
+/**
+ * The counter operations of the contract, per namespace mode, on top of the store seams.
+ *
+ * - BEST_EFFORT: the cache (memory or Redis); no events, no roll-up.
+ * - EVENTUAL: a durable event per write; reads return the last rolled-up value from the
+ *   roll-up cache (computing it once when the cache has none) and trigger a roll-up.
+ * - ACCURATE: like EVENTUAL, but reads fold checkpoint + live events every time.
+ */
+export class CounterService {
+  private sidecar: RollupSidecar | undefined;
+  /** Last exact value this process saw per counter: the overflow check's estimate. */
+  private readonly latest: LRUCache<string, bigint>;
+  private readonly throttle: PublishThrottle;
+  private readonly instanceId = randomBytes(6).toString('base64url');
+  private seq = 0;
+
+  constructor(
+    private readonly store: Store,
+    readonly namespaces: NamespaceRegistry,
+    private readonly bestEffort: BestEffortCache,
+    private readonly rollupCache: RollupCache,
+    readonly pubsub: PubSub,
+    private readonly metrics: Metrics,
+    private readonly log: Logger,
+    private readonly opts: ServiceOptions,
+  ) {
+    this.latest = new LRUCache({ max: opts.localCacheSize });
+    this.throttle = new PublishThrottle(opts.publishThrottleMs, (u) => pubsub.publish(u));
+  }
+
+  attachSidecar(sidecar: RollupSidecar): void {
+    this.sidecar = sidecar;
+  }
+
+  // ---- writes -----------------------------------------------------------------------
+
+  /** AddCount. */
+  async add(input: AddInput): Promise<WriteResult> {
+    const [r] = await this.addMany([input]);
+    if (r instanceof Error) throw r;
+    return r!;
+  }
+
+  /**
+   * Many AddCounts: every item is validated on its own; the durable ones go to the store in
+   * one append (one group commit). Returns, in input order, a result or the item's refusal.
+   */
+  async addMany(inputs: AddInput[]): Promise<(WriteResult | CounterError)[]> {
+    const out: (WriteResult | CounterError)[] = new Array(inputs.length);
+    const durable: { i: number; ns: NamespaceConfig; event: CounterEvent }[] = [];
+    const cached: Promise<void>[] = [];
+    const nowMs = Date.now();
+    for (let i = 0; i < inputs.length; i++) {
+      const input = inputs[i]!;
+      try {
+        const ns = this.namespaces.cached(input.namespace) ?? (await this.namespaces.require(input.namespace));
+        const event = this.toEvent(ns, input, false, input.delta, nowMs);
+        if (ns.mode === 'BEST_EFFORT') {
+          cached.push(this.addBestEffort(ns, event, input.idempotencyToken).then((r) => void (out[i] = r), (e) => void (out[i] = asRefusal(e))));
+        } else {
+          await this.checkOverflow(ns, event);
+          durable.push({ i, ns, event });
+        }
+      } catch (err) {
+        out[i] = asRefusal(err);
+      }
+    }
+    if (durable.length > 0) {
+      const results = await this.call('append', durable.length, () => this.store.append(durable.map((d) => d.event)));
+      for (let j = 0; j < durable.length; j++) {
+        const { i, ns, event } = durable[j]!;
+        const applied = results[j]!.applied;
+        this.metrics.writes.inc({ mode: ns.mode, outcome: applied ? 'applied' : 'duplicate' });
+        if (applied) this.bumpEstimate(event);
+        this.sidecar?.notify(event);
+        out[i] = { counter: { namespace: ns.name, name: event.name, mode: ns.mode }, applied };
+      }
+    }
+    await Promise.all(cached);
+    return out;
+  }
+
+  /** AddAndGetCount: the returned count includes this add, in every mode. */
+  async addAndGet(input: AddInput): Promise<CounterModel> {
+    const r = await this.add(input);
+    if (r.counter.count !== undefined) return r.counter;
+    return this.withExactCount(r.counter);
+  }
+
+  /** ClearCount: zero as of the token's generation time (or now). */
+  async clear(input: ClearInput): Promise<WriteResult> {
+    const ns = await this.namespaces.require(input.namespace);
+    const event = this.toEvent(ns, input, true, 0n, Date.now());
+    if (ns.mode === 'BEST_EFFORT') {
+      const { applied } = await this.call('cacheClear', 1, () =>
+        this.bestEffort.clear(event, this.dedupe(ns, event, input.idempotencyToken)),
+      );
+      this.metrics.writes.inc({ mode: ns.mode, outcome: applied ? 'applied' : 'duplicate' });
+      const [count] = applied ? [0n] : await this.bestEffort.get([event]);
+      this.throttle.offer({ namespace: ns.name, name: event.name, count: count! });
+      return { counter: { namespace: ns.name, name: event.name, mode: ns.mode, count: count! }, applied };
+    }
+    const [result] = await this.call('append', 1, () => this.store.append([event]));
+    this.metrics.writes.inc({ mode: ns.mode, outcome: result!.applied ? 'applied' : 'duplicate' });
+    this.sidecar?.notify(event);
+    const counter = await this.withExactCount({ namespace: ns.name, name: event.name, mode: ns.mode });
+    return { counter, applied: result!.applied };
+  }
+
+  private async addBestEffort(ns: NamespaceConfig, event: CounterEvent, token: TokenInput | null | undefined): Promise<WriteResult> {
+    const r = await this.call('cacheAdd', 1, () =>
+      this.bestEffort.add(event, event.delta, ns.ttlSeconds, this.dedupe(ns, event, token)),
+    );
+    this.metrics.writes.inc({ mode: ns.mode, outcome: r.applied ? 'applied' : 'duplicate' });
+    if (r.applied) this.throttle.offer({ namespace: ns.name, name: event.name, count: r.count });
+    return { counter: { namespace: ns.name, name: event.name, mode: ns.mode, count: r.count }, applied: r.applied };
+  }
+
+  /**
+   * Best-effort token deduplication: a token can only be accepted within acceptLimit of the
+   * server's clock on either side, so remembering it for twice that (plus the skew margin)
+   * covers every retry that could still be accepted.
+   */
+  private dedupe(ns: NamespaceConfig, event: CounterEvent, token: TokenInput | null | undefined) {
+    if (!token) return null;
+    return {
+      key: `${ns.name}\u0000${event.name}\u0000${token.token}\u0000${event.timeUs}`,
+      ttlMs: 2 * ns.acceptLimitMs + this.opts.skewMarginMs,
+    };
+  }
+
+  private toEvent(
+    ns: NamespaceConfig,
+    input: { name: string; idempotencyToken?: TokenInput | null },
+    clear: boolean,
+    delta: bigint,
+    nowMs: number,
+  ): CounterEvent {
+    checkName('name', input.name);
+    const token = input.idempotencyToken;
+    if (token) {
+      checkToken(token.token);
+      checkGenerationTime(token.generationTime, ns, nowMs);
+      return { namespace: ns.name, name: input.name, timeUs: msToUs(token.generationTime.getTime()), eventId: token.token, clear, delta };
+    }
+    // No token: the server makes one that no retry will ever repeat.
+    return { namespace: ns.name, name: input.name, timeUs: nowUs(), eventId: `~${this.instanceId}.${(this.seq++).toString(36)}`, clear, delta };
+  }
+
+  /**
+   * Refuses a durable add whose result would leave the 64-bit range, as far as this process
+   * can know at write time: it trusts its last known value of the counter unless that value
+   * or the delta is near the edge, where it reads the exact count first.
+   */
+  private async checkOverflow(ns: NamespaceConfig, event: CounterEvent): Promise<void> {
+    let base = this.latest.get(counterKey(event));
+    if (base === undefined ? near(event.delta) : near(base) || near(event.delta)) {
+      base = (await this.exactCounts(ns, [event]))[0]!;
+    }
+    if (base !== undefined && !inInt64(base + event.delta)) {
+      throw new CounterError(
+        ErrorCode.CountOverflow,
+        `adding ${event.delta} to ${ns.name}/${event.name} (count ${base}) would leave the signed 64-bit range`,
+        { namespace: ns.name, name: event.name },
+      );
+    }
+  }
+
+  private bumpEstimate(event: CounterEvent): void {
+    const key = counterKey(event);
+    const cur = this.latest.get(key);
+    if (cur !== undefined) this.latest.set(key, cur + event.delta);
+  }
+
+  // ---- reads ------------------------------------------------------------------------
+
+  /** GetCount for many counters of one namespace, batched: one store or cache call. */
+  async getCounts(ns: NamespaceConfig, names: readonly string[]): Promise<bigint[]> {
+    const refs = names.map((name) => ({ namespace: ns.name, name: checkName('name', name) }));
+    switch (ns.mode) {
+      case 'BEST_EFFORT':
+        return this.call('cacheGet', refs.length, () => this.bestEffort.get(refs));
+      case 'ACCURATE':
+        return this.exactCounts(ns, refs);
+      case 'EVENTUAL': {
+        const cached = await this.call('rollupCacheGet', refs.length, () => this.rollupCache.get(refs));
+        const missing = refs.filter((_, i) => cached[i] === undefined);
+        let fresh: bigint[] = [];
+        if (missing.length > 0) {
+          const asOfMs = Date.now();
+          fresh = await this.exactCounts(ns, missing);
+          await this.call('rollupCacheSet', missing.length, () =>
+            this.rollupCache.setMany(missing.map((ref, i) => ({ ref, value: fresh[i]! })), asOfMs),
+          );
+        }
+        // Every read triggers a roll-up, so a quiet counter converges by itself.
+        for (const ref of refs) this.sidecar?.notify(ref);
+        let k = 0;
+        return cached.map((v) => v ?? fresh[k++]!);
+      }
+    }
+  }
+
+  /** Checkpoint + settled events + live tail, for counters of one namespace. */
+  async exactCounts(ns: NamespaceConfig, refs: CounterRef[]): Promise<bigint[]> {
+    const snaps = await this.call('readSnapshots', refs.length, () => this.store.readSnapshots(refs, this.settleUs(ns)));
+    return snaps.map((s, i) => {
+      const { exact } = fold(s);
+      this.latest.set(counterKey(refs[i]!), exact);
+      if (pendingIn(s)) this.sidecar?.notify(refs[i]!);
+      return exact;
+    });
+  }
+
+  private async withExactCount(c: CounterModel): Promise<CounterModel> {
+    const ns = await this.namespaces.require(c.namespace);
+    const [count] = await this.exactCounts(ns, [c]);
+    return { ...c, count: count! };
+  }
+
+  /**
+   * Events at or before this instant can no longer be written (accept limit) on any instance
+   * whose clock is within the skew margin of ours: windows up to it are immutable.
+   */
+  private settleUs(ns: NamespaceConfig): number {
+    return msToUs(Date.now() - ns.acceptLimitMs - this.opts.skewMarginMs);
+  }
+
+  // ---- roll-up ----------------------------------------------------------------------
+
+  /**
+   * The roll-up of one batch (the sidecar's work): per namespace, one batched snapshot read,
+   * the fold, the checkpoints that can move, the cached value, and a publish for each counter
+   * whose converged value changed.
+   */
+  readonly rollup = async (refs: CounterRef[]): Promise<void> => {
+    const byNs = new Map<string, CounterRef[]>();
+    for (const r of refs) {
+      const list = byNs.get(r.namespace);
+      if (list) list.push(r);
+      else byNs.set(r.namespace, [r]);
+    }
+    for (const [name, group] of byNs) {
+      const ns = await this.namespaces.find(name);
+      if (!ns || ns.mode === 'BEST_EFFORT') continue;
+      const asOfMs = Date.now();
+      const snaps = await this.call('readSnapshots', group.length, () => this.store.readSnapshots(group, this.settleUs(ns)));
+      const folded = snaps.map(fold);
+      const checkpoints: CheckpointWrite[] = [];
+      for (let i = 0; i < group.length; i++) {
+        const c = folded[i]!.checkpoint;
+        if (c) checkpoints.push({ ref: group[i]!, ...c });
+        this.latest.set(counterKey(group[i]!), folded[i]!.exact);
+      }
+      if (checkpoints.length > 0) {
+        await this.call('writeCheckpoints', checkpoints.length, () => this.store.writeCheckpoints(checkpoints));
+        this.metrics.rollupCheckpoints.inc(checkpoints.length);
+      }
+      const changed = await this.call('rollupCacheSet', group.length, () =>
+        this.rollupCache.setMany(group.map((ref, i) => ({ ref, value: folded[i]!.exact })), asOfMs),
+      );
+      for (let i = 0; i < group.length; i++) {
+        if (changed[i]) this.pubsub.publish({ namespace: ns.name, name: group[i]!.name, count: folded[i]!.exact });
+      }
+    }
+  };
+
+  /** Durable un-rolled counters, for the sidecar's sweeps (see PendingSource). */
+  readonly pending = async ({ all }: { all: boolean }): Promise<CounterRef[]> => {
+    const out: CounterRef[] = [];
+    for (const ns of await this.namespaces.list()) {
+      if (ns.mode === 'BEST_EFFORT') continue;
+      const upTo = all ? Number.MAX_SAFE_INTEGER : this.settleUs(ns);
+      out.push(...(await this.call('listPending', 1, () => this.store.listPending(ns.name, upTo, 10_000))));
+    }
+    return out;
+  };
+
+  /** Deletes events past retention that are already checkpointed. */
+  async purgeExpired(): Promise<number> {
+    let n = 0;
+    for (const ns of await this.namespaces.list()) {
+      if (ns.mode === 'BEST_EFFORT') continue;
+      n += await this.call('purge', 1, () => this.store.purge(ns, msToUs(Date.now() - ns.retentionSeconds * 1000)));
+    }
+    return n;
+  }
+
+  async close(): Promise<void> {
+    this.throttle.flush();
+  }
+
+  /** Counts a store/cache call in metrics and turns a backend failure into UNAVAILABLE. */
+  private async call<T>(op: string, counters: number, fn: () => Promise<T>): Promise<T> {
+    this.metrics.storeCalls.inc({ op });
+    this.metrics.storeCounters.inc({ op }, counters);
+    try {
+      return await fn();
+    } catch (err) {
+      if (err instanceof CounterError) throw err;
+      this.log.error({ err, op }, 'backing store call failed');
+      throw unavailable(err);
+    }
+  }
+}
+
+const pendingIn = (s: CounterSnapshot): boolean => s.rollup.lastWriteUs > s.rollup.checkpointUs;
+
+function asRefusal(err: unknown): CounterError {
+  if (err instanceof CounterError) return err;
+  return unavailable(err);
+}

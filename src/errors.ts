@@ -1,0 +1,44 @@
+import { GraphQLError } from 'graphql';
+
+/**
+ * The closed set of refusal codes of the public contract. Clients switch on
+ * `extensions.code`, never on message text, so these strings never change.
+ */
+export const ErrorCode = {
+  BadUserInput: 'BAD_USER_INPUT',
+  NamespaceNotFound: 'NAMESPACE_NOT_FOUND',
+  NamespaceConflict: 'NAMESPACE_CONFLICT',
+  IdempotencyTokenExpired: 'IDEMPOTENCY_TOKEN_EXPIRED',
+  CountOverflow: 'COUNT_OVERFLOW',
+  Unauthenticated: 'UNAUTHENTICATED',
+  Forbidden: 'FORBIDDEN',
+  Unavailable: 'UNAVAILABLE',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** A refusal the client caused or may retry; carries a stable code. */
+export class CounterError extends GraphQLError {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    extra: Record<string, unknown> = {},
+  ) {
+    super(message, { extensions: { code, ...extra } });
+    this.name = 'CounterError';
+  }
+}
+
+export const badInput = (message: string, extra?: Record<string, unknown>): CounterError =>
+  new CounterError(ErrorCode.BadUserInput, message, extra);
+
+/**
+ * Wraps a backing-store failure so the client sees UNAVAILABLE (and may retry with the same
+ * token) instead of INTERNAL_SERVER_ERROR with a driver's message.
+ */
+export function unavailable(cause: unknown): CounterError {
+  if (cause instanceof CounterError) return cause;
+  const detail = cause instanceof Error ? cause.message : String(cause);
+  const err = new CounterError(ErrorCode.Unavailable, `a backing store cannot be reached: ${detail}`);
+  (err as { cause?: unknown }).cause = cause;
+  return err;
+}

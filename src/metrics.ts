@@ -1,0 +1,76 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * Prometheus metrics of one service instance, served at GET /metrics. One registry per
+ * instance (not the global one) so that tests can run several instances in one process.
+ */
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const m = {
+    registry,
+    storeCalls: new Counter({
+      name: 'counter_store_calls_total',
+      help: 'Calls into the event/roll-up store, by operation (one batched call may cover many counters).',
+      labelNames: ['op'] as const,
+      registers: [registry],
+    }),
+    storeCounters: new Counter({
+      name: 'counter_store_counters_total',
+      help: 'Counters covered by store calls, by operation.',
+      labelNames: ['op'] as const,
+      registers: [registry],
+    }),
+    writes: new Counter({
+      name: 'counter_writes_total',
+      help: 'Accepted writes by mode and outcome (applied, or duplicate of an earlier token).',
+      labelNames: ['mode', 'outcome'] as const,
+      registers: [registry],
+    }),
+    rollupOffers: new Counter({
+      name: 'rollup_queue_offers_total',
+      help: 'Roll-up events offered to the queues: queued, coalesced into a waiting entry, or dropped (queue full).',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
+    rollupCounters: new Counter({
+      name: 'rollup_counters_total',
+      help: 'Counters rolled up.',
+      registers: [registry],
+    }),
+    rollupCheckpoints: new Counter({
+      name: 'rollup_checkpoint_writes_total',
+      help: 'Checkpoint rows written to the roll-up store.',
+      registers: [registry],
+    }),
+    rollupBatchSeconds: new Histogram({
+      name: 'rollup_batch_duration_seconds',
+      help: 'Duration of one roll-up batch.',
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    }),
+    rollupErrors: new Counter({
+      name: 'rollup_errors_total',
+      help: 'Roll-up batches that failed (their counters are retried).',
+      registers: [registry],
+    }),
+    rollupQueueDepth: new Gauge({
+      name: 'rollup_queue_depth',
+      help: 'Counters waiting in the roll-up queues.',
+      registers: [registry],
+      collect() {
+        this.set(m.queueDepth());
+      },
+    }),
+    subscriptions: new Gauge({
+      name: 'counter_subscriptions_active',
+      help: 'Active counterUpdated subscriptions in this instance.',
+      registers: [registry],
+    }),
+    /** Set by the roll-up sidecar when it starts. */
+    queueDepth: (): number => 0,
+  };
+  return m;
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,0 +1,68 @@
+/** Domain types shared by the resolvers, the counter service, the stores and the roll-up. */
+
+export type CounterMode = 'BEST_EFFORT' | 'EVENTUAL' | 'ACCURATE';
+export const COUNTER_MODES: readonly CounterMode[] = ['BEST_EFFORT', 'EVENTUAL', 'ACCURATE'];
+
+export interface NamespaceConfig {
+  name: string;
+  mode: CounterMode;
+  ttlSeconds: number | null;
+  retentionSeconds: number;
+  acceptLimitMs: number;
+}
+
+export interface CounterRef {
+  namespace: string;
+  name: string;
+}
+
+/** One key string per counter: used for maps, queues, loaders and the XXHash route. */
+export const counterKey = (ref: CounterRef): string => `${ref.namespace}\u0000${ref.name}`;
+
+/**
+ * What resolvers pass around for a `Counter`. `count` is set when the operation already
+ * knows it (addAndGetCount, subscriptions); otherwise the `count` field loads it through the
+ * request's DataLoader, so a selection without `count` costs no store read.
+ */
+export interface CounterModel extends CounterRef {
+  mode: CounterMode;
+  count?: bigint;
+}
+
+export type NamespaceModel = NamespaceConfig;
+
+export interface AddCountPayloadModel {
+  counter: CounterModel;
+  applied: boolean;
+}
+
+export interface AddCountsItemModel {
+  index: number;
+  counter: CounterModel | null;
+  applied: boolean;
+  error: { code: string; message: string } | null;
+}
+
+export interface AddCountsPayloadModel {
+  items: AddCountsItemModel[];
+  acceptedCount: number;
+  rejectedCount: number;
+}
+
+/**
+ * One durable event. `timeUs` is the idempotency token's generation time in microseconds
+ * (client times are whole milliseconds; server-made times use the sub-millisecond part so
+ * that one process's own writes keep their order). (namespace, name, timeUs, eventId) is
+ * the idempotency key: a retry rewrites the same row.
+ */
+export interface CounterEvent extends CounterRef {
+  timeUs: number;
+  eventId: string;
+  /** A clear zeroes every event at or before its time; its delta is 0. */
+  clear: boolean;
+  delta: bigint;
+}
+
+export const INT64_MAX = (1n << 63n) - 1n;
+export const INT64_MIN = -(1n << 63n);
+export const inInt64 = (v: bigint): boolean => v >= INT64_MIN && v <= INT64_MAX;

@@ -1,0 +1,90 @@
+import type { CounterEvent, CounterRef, NamespaceConfig } from '../model';
+
+/**
+ * The seams to durable storage. One implementation per backend (embedded SQLite,
+ * Cassandra); the counter service and the roll-up never know which one runs. The store
+ * conformance suite (tests/store.conformance.ts) holds every implementation to the same rules.
+ */
+
+export interface NamespaceStore {
+  listNamespaces(): Promise<NamespaceConfig[]>;
+  getNamespace(name: string): Promise<NamespaceConfig | undefined>;
+  /** Inserts unless the name exists; returns what is stored afterwards (the existing one wins). */
+  createNamespace(ns: NamespaceConfig): Promise<NamespaceConfig>;
+}
+
+/** A counter's roll-up row: every event at or before `checkpointUs` is summed into `count`. */
+export interface RollupRow {
+  count: bigint;
+  checkpointUs: number;
+  /** The newest event time ever written for the counter (drives "still pending" detection). */
+  lastWriteUs: number;
+}
+
+/**
+ * The events of one counter within a time range, reduced: `clearUs` is the newest clear
+ * in the range (null if none) and `sum` adds the deltas of the adds after it (or of all adds
+ * when there is no clear). Reducing is order-free, which is what lets two instances roll up
+ * the same window and get the same answer.
+ */
+export interface WindowSummary {
+  clearUs: number | null;
+  sum: bigint;
+  events: number;
+}
+
+/**
+ * A counter as of one read: its checkpoint, the settled events after it (up to the
+ * immutable boundary asked for) and the live tail after that.
+ */
+export interface CounterSnapshot {
+  rollup: RollupRow;
+  /** Events in (rollup.checkpointUs, settleUs]; empty when the checkpoint is already past settleUs. */
+  settled: WindowSummary;
+  /** Events after max(rollup.checkpointUs, settleUs). */
+  tail: WindowSummary;
+  settleUs: number;
+}
+
+export interface AppendResult {
+  /** False when the event's idempotency key was already stored (a retry); the store is unchanged. */
+  applied: boolean;
+}
+
+export interface EventStore {
+  /**
+   * Durably stores events (idempotent on (namespace, name, timeUs, eventId)) and raises each
+   * counter's lastWriteUs; resolves only when every event is durable. Callers may call it
+   * concurrently: implementations group concurrent appends into few commits.
+   */
+  append(events: CounterEvent[]): Promise<AppendResult[]>;
+  /** One batched read of many counters, in input order. */
+  readSnapshots(refs: CounterRef[], settleUs: number): Promise<CounterSnapshot[]>;
+  /**
+   * Moves counters' checkpoints forward to (count, checkpointUs). Never moves one back: a
+   * write for an older checkpoint than the stored one is ignored.
+   */
+  writeCheckpoints(items: CheckpointWrite[]): Promise<void>;
+  /**
+   * Counters of a namespace whose last write is past their checkpoint but at or before
+   * upToUs, oldest first:
+   * the durable record that finds counters whose roll-up was lost (crash, full queue) or is
+   * still due, so that no counter stays stale.
+   */
+  listPending(namespace: string, upToUs: number, limit: number): Promise<CounterRef[]>;
+  /** Deletes events older than the namespace's retention that are already checkpointed. */
+  purge(namespace: NamespaceConfig, beforeUs: number): Promise<number>;
+}
+
+export interface Store extends NamespaceStore, EventStore {
+  readonly kind: string;
+  /** Throws when the backend cannot be reached (readiness). */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface CheckpointWrite {
+  ref: CounterRef;
+  count: bigint;
+  checkpointUs: number;
+}
