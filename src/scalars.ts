@@ -59,7 +59,12 @@ export function parseDateTime(value: unknown): Date {
     throw badInput(`DateTime must be an RFC 3339 string with a zone, e.g. 2024-10-05T14:48:00Z (got ${JSON.stringify(value)})`);
   }
   const d = new Date(value);
-  if (Number.isNaN(d.getTime())) throw badInput(`DateTime ${JSON.stringify(value)} is not a valid instant`);
+  // Date rolls impossible fields over (2024-02-30 -> 03-01, 24:00 -> next day): refuse them.
+  const [, y, mo, da, h] = RFC3339.exec(value)!.map(Number) as number[];
+  const daysInMonth = new Date(Date.UTC(y!, mo!, 0)).getUTCDate();
+  if (Number.isNaN(d.getTime()) || mo! < 1 || mo! > 12 || da! < 1 || da! > daysInMonth || h! > 23) {
+    throw badInput(`DateTime ${JSON.stringify(value)} is not a valid instant`);
+  }
   return d;
 }
 
