@@ -1,0 +1,102 @@
+import { applyWindow, clamp, fold } from '../../rollup/fold';
+import { INT64_MAX, INT64_MIN } from '../../src/model';
+import type { CounterSnapshot, WindowSummary } from '../../src/store/types';
+
+const w = (sum: bigint, events: number, clearUs: number | null = null): WindowSummary => ({ clearUs, sum, events });
+const EMPTY = w(0n, 0);
+
+function snap(p: {
+  count?: bigint;
+  checkpointUs?: number;
+  lastWriteUs?: number;
+  settled?: WindowSummary;
+  tail?: WindowSummary;
+  settleUs: number;
+}): CounterSnapshot {
+  return {
+    rollup: { count: p.count ?? 0n, checkpointUs: p.checkpointUs ?? 0, lastWriteUs: p.lastWriteUs ?? 0 },
+    settled: p.settled ?? EMPTY,
+    tail: p.tail ?? EMPTY,
+    settleUs: p.settleUs,
+  };
+}
+
+describe('applyWindow', () => {
+  it('adds a window without a clear to the base', () => {
+    expect(applyWindow(10n, w(5n, 2))).toBe(15n);
+    expect(applyWindow(10n, w(-15n, 1))).toBe(-5n);
+    expect(applyWindow(7n, EMPTY)).toBe(7n);
+  });
+
+  it('replaces the base by the sum after the clear when the window holds one', () => {
+    expect(applyWindow(10n, w(3n, 2, 100))).toBe(3n);
+    expect(applyWindow(-99n, w(0n, 1, 100))).toBe(0n);
+  });
+});
+
+describe('fold', () => {
+  it('an untouched counter is its checkpoint and does not move', () => {
+    const f = fold(snap({ count: 42n, checkpointUs: 1000, lastWriteUs: 900, settleUs: 5000 }));
+    expect(f).toEqual({ exact: 42n, checkpoint: null });
+  });
+
+  it('exact = checkpoint + settled + tail; the checkpoint absorbs only the settled part', () => {
+    const f = fold(
+      snap({ count: 10n, checkpointUs: 1000, lastWriteUs: 9000, settled: w(5n, 2), tail: w(7n, 3), settleUs: 5000 }),
+    );
+    expect(f.exact).toBe(22n);
+    expect(f.checkpoint).toEqual({ count: 15n, checkpointUs: 5000 });
+  });
+
+  it('a clear in the tail zeroes the checkpoint and settled events for the exact count, but not the checkpoint', () => {
+    const f = fold(
+      snap({ count: 10n, checkpointUs: 1000, lastWriteUs: 9000, settled: w(5n, 1), tail: w(2n, 2, 8000), settleUs: 5000 }),
+    );
+    expect(f.exact).toBe(2n);
+    expect(f.checkpoint).toEqual({ count: 15n, checkpointUs: 5000 });
+  });
+
+  it('a clear in the settled window resets the checkpoint count', () => {
+    const f = fold(snap({ count: 100n, checkpointUs: 1000, lastWriteUs: 4000, settled: w(4n, 3, 2000), settleUs: 5000 }));
+    expect(f.exact).toBe(4n);
+    expect(f.checkpoint).toEqual({ count: 4n, checkpointUs: 5000 });
+  });
+
+  it('does not move the checkpoint while nothing settled and writes are still in the tail', () => {
+    const f = fold(snap({ count: 1n, checkpointUs: 1000, lastWriteUs: 9000, tail: w(3n, 1), settleUs: 5000 }));
+    expect(f.exact).toBe(4n);
+    expect(f.checkpoint).toBeNull();
+  });
+
+  it('moves the checkpoint past the last write once it settled, even with an empty window (stops pending)', () => {
+    const f = fold(snap({ count: 1n, checkpointUs: 1000, lastWriteUs: 4000, settleUs: 5000 }));
+    expect(f.checkpoint).toEqual({ count: 1n, checkpointUs: 5000 });
+  });
+
+  it('never moves the checkpoint backwards', () => {
+    const f = fold(snap({ count: 1n, checkpointUs: 6000, lastWriteUs: 9000, tail: w(1n, 1), settleUs: 5000 }));
+    expect(f.checkpoint).toBeNull();
+    expect(f.exact).toBe(2n);
+  });
+
+  it('keeps values beyond 2^53 exact', () => {
+    const big = 9007199254740993n;
+    const f = fold(snap({ count: big, checkpointUs: 1, lastWriteUs: 9000, settled: w(2n, 1), tail: w(big, 1), settleUs: 5000 }));
+    expect(f.exact).toBe(2n * big + 2n);
+    expect(f.checkpoint!.count).toBe(big + 2n);
+  });
+
+  it('saturates instead of wrapping when concurrent writers pushed the sum out of range', () => {
+    const f = fold(snap({ count: INT64_MAX, checkpointUs: 1, lastWriteUs: 9000, settled: w(5n, 1), tail: w(5n, 1), settleUs: 5000 }));
+    expect(f.exact).toBe(INT64_MAX);
+    expect(f.checkpoint!.count).toBe(INT64_MAX);
+  });
+});
+
+describe('clamp', () => {
+  it('bounds to the signed 64-bit range', () => {
+    expect(clamp(INT64_MAX + 1n)).toBe(INT64_MAX);
+    expect(clamp(INT64_MIN - 1n)).toBe(INT64_MIN);
+    expect(clamp(-3n)).toBe(-3n);
+  });
+});

@@ -1,0 +1,100 @@
+import { Kind, parseValue } from 'graphql';
+import { CounterError } from '../../src/errors';
+import { DateTimeScalar, LongScalar, parseDateTime, parseLong } from '../../src/scalars';
+
+const badInput = (fn: () => unknown): void => {
+  let caught: unknown;
+  try {
+    fn();
+  } catch (err) {
+    caught = err;
+  }
+  expect(caught).toBeInstanceOf(CounterError);
+  expect((caught as CounterError).code).toBe('BAD_USER_INPUT');
+};
+
+describe('Long', () => {
+  it('parses digit strings over the whole signed 64-bit range exactly', () => {
+    expect(parseLong('0')).toBe(0n);
+    expect(parseLong('-1')).toBe(-1n);
+    expect(parseLong('9007199254740993')).toBe(9007199254740993n);
+    expect(parseLong('9223372036854775807')).toBe(9223372036854775807n);
+    expect(parseLong('-9223372036854775808')).toBe(-9223372036854775808n);
+  });
+
+  it.each(['', ' 1', '1 ', '+1', '01', '1e3', '1.5', '1.0', '0x10', '--1', '-', 'NaN', '١٢', '9223372036854775808', '-9223372036854775809'])(
+    'refuses the string %j',
+    (s) => badInput(() => parseLong(s)),
+  );
+
+  it('accepts safe-integer numbers and refuses others', () => {
+    expect(parseLong(42)).toBe(42n);
+    expect(parseLong(-9007199254740991)).toBe(-9007199254740991n);
+    for (const n of [1.5, 9007199254740992, -9007199254740992, NaN, Infinity, 1e300]) badInput(() => parseLong(n));
+  });
+
+  it('refuses other types', () => {
+    for (const v of [null, undefined, true, {}, [1]]) badInput(() => parseLong(v));
+  });
+
+  it('literals: strings and safe Int literals; floats, big ints, booleans refused', () => {
+    expect(LongScalar.parseLiteral(parseValue('"9223372036854775807"'))).toBe(9223372036854775807n);
+    expect(LongScalar.parseLiteral(parseValue('-12'))).toBe(-12n);
+    badInput(() => LongScalar.parseLiteral(parseValue('9007199254740993')));
+    badInput(() => LongScalar.parseLiteral(parseValue('1e3')));
+    badInput(() => LongScalar.parseLiteral(parseValue('1.5')));
+    badInput(() => LongScalar.parseLiteral(parseValue('true')));
+    badInput(() => LongScalar.parseLiteral(parseValue('""')));
+  });
+
+  it('serializes to base-10 strings', () => {
+    expect(LongScalar.serialize(-9223372036854775808n)).toBe('-9223372036854775808');
+    expect(LongScalar.serialize(5)).toBe('5');
+    expect(() => LongScalar.serialize(1.5)).toThrow();
+  });
+});
+
+describe('DateTime', () => {
+  it.each([
+    ['2024-10-05T14:48:00Z', '2024-10-05T14:48:00.000Z'],
+    ['2024-10-05T14:48:00.123Z', '2024-10-05T14:48:00.123Z'],
+    ['2024-10-05T14:48:00.1Z', '2024-10-05T14:48:00.100Z'],
+    ['2024-10-05T14:48:00.123456789Z', '2024-10-05T14:48:00.123Z'],
+    ['2024-10-05T16:48:00+02:00', '2024-10-05T14:48:00.000Z'],
+    ['2024-10-05T09:18:00-05:30', '2024-10-05T14:48:00.000Z'],
+    ['2024-10-05t14:48:00z', '2024-10-05T14:48:00.000Z'],
+    ['2024-02-29T00:00:00Z', '2024-02-29T00:00:00.000Z'],
+  ])('parses %s', (s, iso) => {
+    expect(parseDateTime(s).toISOString()).toBe(iso);
+  });
+
+  it.each([
+    '2024-10-05T14:48:00', // no zone
+    '2024-10-05 14:48:00Z',
+    '2024-10-05',
+    '14:48:00Z',
+    '1728139680000',
+    'yesterday',
+    '',
+    '2024-13-01T00:00:00Z',
+    '2024-00-10T00:00:00Z',
+    '2024-02-30T00:00:00Z', // not a calendar day
+    '2023-02-29T00:00:00Z', // not a leap year
+    '2024-04-31T00:00:00Z',
+    '2024-10-05T24:00:00Z',
+    '2024-10-05T14:60:00Z',
+    '2024-10-05T14:48:61Z',
+    '2024-10-05T14:48:00+25:00',
+    '2024-10-05T14:48:00+05:60',
+    '2024-10-05T14:48:00.Z',
+  ])('refuses %j', (s) => badInput(() => parseDateTime(s)));
+
+  it('refuses non-strings, as values and literals', () => {
+    badInput(() => parseDateTime(1728139680000));
+    badInput(() => parseDateTime(null));
+    badInput(() => DateTimeScalar.parseLiteral({ kind: Kind.INT, value: '1728139680000' }));
+    expect((DateTimeScalar.parseLiteral(parseValue('"2024-10-05T14:48:00Z"')) as Date).toISOString()).toBe(
+      '2024-10-05T14:48:00.000Z',
+    );
+  });
+});
