@@ -1,6 +1,22 @@
 import type { CounterResolvers, NamespaceResolvers } from '../src/generated/graphql';
+import { badInput, CounterError, ErrorCode } from '../src/errors';
 import type { CounterModel } from '../src/model';
 import { checkName } from '../src/validate';
+
+/**
+ * `_entities` starts every representation's __resolveReference in one `map`; when a later
+ * one fails at once (an unknown __typename) the earlier promises are dropped, and a rejected
+ * one becomes an unhandled rejection, which ends a Node process. So a reference resolves to
+ * its Error instead (graphql-js makes an Error value that entity's field error).
+ */
+const settled = <T>(work: () => Promise<T>): Promise<T> =>
+  work().catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))) as never);
+
+/** Representations are untyped (`_Any`): a key field must be checked to be a string at all. */
+function keyField(typename: string, field: string, value: unknown): string {
+  if (typeof value !== 'string') throw badInput(`a ${typename} representation needs its key field ${field} as a string`, { field });
+  return value;
+}
 
 /** `Counter` and `Namespace`: fields that load, and the federation entry points. */
 export const Counter: CounterResolvers = {
@@ -9,15 +25,20 @@ export const Counter: CounterResolvers = {
   count: (c, _args, { loaders }) => c.count ?? loaders.count.load(c),
   // Many representations in one `_entities` call resolve here one by one, but their counts
   // all go through the same DataLoader: one batched read per namespace, not one per entity.
-  __resolveReference: async (ref, { namespaces }) => {
-    const ns = await namespaces.require(ref.namespace);
-    return { namespace: ns.name, name: checkName('name', ref.name), mode: ns.mode };
-  },
+  // Namespaces go through a per-operation loader too: one lookup per namespace, not per entity.
+  __resolveReference: (ref, { loaders }) =>
+    settled(async () => {
+      const nsName = keyField('Counter', 'namespace', ref.namespace);
+      const name = checkName('name', keyField('Counter', 'name', ref.name));
+      const ns = await loaders.namespace.load(nsName);
+      if (!ns) throw new CounterError(ErrorCode.NamespaceNotFound, `namespace ${JSON.stringify(nsName)} does not exist`, { namespace: nsName });
+      return { namespace: ns.name, name, mode: ns.mode };
+    }),
 };
 
 export const Namespace: NamespaceResolvers = {
   counter: (ns, { name }): CounterModel => ({ namespace: ns.name, name: checkName('name', name), mode: ns.mode }),
   counters: (ns, { names }): CounterModel[] =>
     names.map((name) => ({ namespace: ns.name, name: checkName('name', name), mode: ns.mode })),
-  __resolveReference: async (ref, { namespaces }) => (await namespaces.find(ref.name)) ?? null,
+  __resolveReference: (ref, { loaders }) => settled(async () => loaders.namespace.load(keyField('Namespace', 'name', ref.name))),
 };

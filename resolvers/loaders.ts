@@ -1,11 +1,16 @@
 import DataLoader from 'dataloader';
 import type { CounterService } from '../src/counters/service';
 import type { NamespaceRegistry } from '../src/counters/namespaces';
-import { counterKey, type CounterRef } from '../src/model';
+import { counterKey, type CounterRef, type NamespaceConfig } from '../src/model';
 
 export interface Loaders {
   /** Counts of counters, batched per tick into one read per namespace. */
   count: DataLoader<CounterRef, bigint, string>;
+  /**
+   * Namespace settings by name (null when unknown): many `_entities` representations of one
+   * namespace cost one registry lookup, even when the registry has to ask the store.
+   */
+  namespace: DataLoader<string, NamespaceConfig | null>;
 }
 
 /**
@@ -38,6 +43,9 @@ export function createLoaders(service: CounterService, namespaces: NamespaceRegi
         return out;
       },
       { cacheKeyFn: counterKey, maxBatchSize: 1000 },
+    ),
+    namespace: new DataLoader<string, NamespaceConfig | null>((names) =>
+      Promise.all(names.map((n) => namespaces.find(n).then((ns) => ns ?? null, (err: Error) => err))),
     ),
   };
 }

@@ -31,7 +31,7 @@ describe('composition with a consumer subgraph (@apollo/composition)', () => {
   });
 
   it('gives the API schema a Title.views: Counter! with every Counter field', () => {
-    const api = printSchema(buildSchema(printSchema(result.schema.toAPISchema().toGraphQLJSSchema())));
+    const api = printSchema(buildSchema(printSchema(result.schema!.toAPISchema().toGraphQLJSSchema())));
     expect(api).toMatch(/views: Counter!/);
     const counterType = /type Counter \{([^}]*)\}/.exec(api)![1]!;
     for (const f of ['namespace: String!', 'name: String!', 'count: Long!', 'mode: CounterMode!']) expect(counterType).toContain(f);
