@@ -1,4 +1,5 @@
 import type { SubscriptionResolvers } from '../src/generated/graphql';
+import type { RequestContext } from '../src/context';
 import type { CounterModel } from '../src/model';
 import { checkName } from '../src/validate';
 import { LatestValueIterator } from './latestValue';
@@ -6,21 +7,30 @@ import { LatestValueIterator } from './latestValue';
 export const Subscription: SubscriptionResolvers = {
   counterUpdated: {
     /**
-     * Listens before reading the current value, so no update between the read and the
-     * listen can be missed; an update that arrives first wins over the (older) read. Equal
-     * consecutive values are not sent twice.
+     * Validates first (a refusal arrives as a GraphQL error on this subscription only), then
+     * listens before reading the current value, so no update between the read and the listen
+     * can be missed; an update that arrives first wins over the (older) read. Equal
+     * consecutive values are not sent twice. The listener, its pub/sub reference and the
+     * active-subscriptions gauge are released exactly once, however the subscription ends
+     * (client completes, disconnects, server shuts down, or the initial read fails).
      */
     subscribe: async (_p, { namespace, name }, { namespaces, service }) => {
       const ns = await namespaces.require(namespace);
       checkName('name', name);
       let last: bigint | undefined;
+      const listening = { unsubscribe: (): void => {} };
+      const gauge = service.metrics.subscriptions;
+      const it = new LatestValueIterator<CounterModel>(() => {
+        listening.unsubscribe();
+        gauge.dec();
+      });
+      gauge.inc();
       const send = (count: bigint): void => {
         if (count === last) return;
         last = count;
         it.push({ namespace: ns.name, name, mode: ns.mode, count });
       };
-      const unsubscribe = service.pubsub.subscribe({ namespace: ns.name, name }, (u) => send(u.count));
-      const it = new LatestValueIterator<CounterModel>(unsubscribe);
+      listening.unsubscribe = service.pubsub.subscribe({ namespace: ns.name, name }, (u) => send(u.count));
       try {
         const [count] = await service.getCounts(ns, [name]);
         if (last === undefined) send(count!);
@@ -30,6 +40,13 @@ export const Subscription: SubscriptionResolvers = {
       }
       return it;
     },
-    resolve: (payload: CounterModel) => payload,
+    /**
+     * Every event is executed with the operation's context: empty its DataLoaders so a field
+     * that loads never sees a value cached by an earlier event.
+     */
+    resolve: (payload: CounterModel, _args: unknown, { loaders }: RequestContext) => {
+      for (const loader of Object.values(loaders)) loader.clearAll();
+      return payload;
+    },
   },
 };

@@ -2,8 +2,6 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { useServer } from 'graphql-ws/use/ws';
-import { WebSocketServer } from 'ws';
 import { createRollupSidecar } from '../rollup';
 import { buildSchema } from '../resolvers';
 import { createLoaders } from '../resolvers/loaders';
@@ -14,6 +12,7 @@ import { NamespaceRegistry } from './counters/namespaces';
 import { CounterService } from './counters/service';
 import { apolloHandler } from './http/apolloHandler';
 import { keepCounterErrorCode } from './http/formatError';
+import { attachWebSocket, type WebSocketEndpoint } from './http/websocket';
 import { createLogger, type Logger } from './logger';
 import { createMetrics, type Metrics } from './metrics';
 
@@ -24,6 +23,8 @@ export interface App {
   backends: Backends;
   metrics: Metrics;
   log: Logger;
+  /** The graphql-ws endpoint at /graphql (its WebSocketServer, for tests and diagnostics). */
+  websocket: WebSocketEndpoint;
   /** Stops taking requests, finishes those in flight, flushes the roll-up, closes the stores. */
   stop(): Promise<void>;
 }
@@ -107,16 +108,7 @@ export async function createApp(config: Config): Promise<App> {
   // Keep-alive connections from load balancers and gateways outlive requests; bound them.
   server.keepAliveTimeout = 65_000;
 
-  const wss = new WebSocketServer({ server, path: '/graphql' });
-  const ws = useServer<Record<string, unknown>>(
-    {
-      schema,
-      context: () => context(),
-      connectionInitWaitTimeout: config.ws.connectionInitTimeoutMs,
-    },
-    wss,
-    config.ws.keepAliveMs,
-  );
+  const ws = attachWebSocket(server, { schema, context: () => context(), config, log });
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -143,5 +135,5 @@ export async function createApp(config: Config): Promise<App> {
       log.info('counter service stopped');
     })());
 
-  return { url: `http://${host}:${port}/graphql`, port, service, backends, metrics, log, stop };
+  return { url: `http://${host}:${port}/graphql`, port, service, backends, metrics, log, websocket: ws, stop };
 }

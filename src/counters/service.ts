@@ -76,7 +76,7 @@ export class CounterService {
     private readonly bestEffort: BestEffortCache,
     private readonly rollupCache: RollupCache,
     readonly pubsub: PubSub,
-    private readonly metrics: Metrics,
+    readonly metrics: Metrics,
     private readonly log: Logger,
     private readonly opts: ServiceOptions,
   ) {
