@@ -1,0 +1,101 @@
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { Logger } from '../logger';
+import { counterKey, type CounterRef } from '../model';
+import type { CounterUpdate, Listener, PubSub } from './types';
+
+/**
+ * Pub/sub across instances over Redis. Each process holds one dedicated subscriber
+ * connection and at most one Redis SUBSCRIBE per counter, reference-counted by its local
+ * listeners (UNSUBSCRIBE when the last one leaves) and fanned out locally. A publish is
+ * delivered to this process's listeners at once and sent with PUBLISH for the others; the
+ * message carries this process's id so its own echo is ignored. Counts travel as decimal
+ * strings. Redis pub/sub is fire-and-forget: a subscriber that misses a message (reconnect)
+ * gets the next converged value, which is all `counterUpdated` promises.
+ */
+export class RedisPubSub implements PubSub {
+  private readonly listeners = new Map<string, { ref: CounterRef; set: Set<Listener> }>();
+  private readonly byChannel = new Map<string, string>(); // channel -> counterKey
+  private readonly id = randomBytes(6).toString('base64url');
+
+  constructor(
+    private readonly pub: Redis,
+    private readonly sub: Redis,
+    private readonly log: Pick<Logger, 'warn'>,
+    private readonly prefix = 'counters:',
+  ) {
+    this.sub.on('message', (channel: string, message: string) => this.onMessage(channel, message));
+  }
+
+  private channel(ref: CounterRef): string {
+    return `${this.prefix}cu:${ref.namespace.length}:${ref.namespace}:${ref.name}`;
+  }
+
+  publish(update: CounterUpdate): void {
+    this.deliver(counterKey(update), update);
+    this.pub
+      .publish(this.channel(update), `${this.id} ${update.count.toString()}`)
+      .catch((err: unknown) => this.log.warn({ err }, 'redis publish failed'));
+  }
+
+  subscribe(ref: CounterRef, listener: Listener): () => void {
+    const key = counterKey(ref);
+    let entry = this.listeners.get(key);
+    if (!entry) {
+      entry = { ref: { namespace: ref.namespace, name: ref.name }, set: new Set() };
+      this.listeners.set(key, entry);
+      const ch = this.channel(ref);
+      this.byChannel.set(ch, key);
+      this.sub.subscribe(ch).catch((err: unknown) => this.log.warn({ err }, 'redis subscribe failed'));
+    }
+    entry.set.add(listener);
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      const e = this.listeners.get(key);
+      if (!e || !e.set.delete(listener) || e.set.size > 0) return;
+      this.listeners.delete(key);
+      const ch = this.channel(ref);
+      this.byChannel.delete(ch);
+      // Commands on one connection run in order, so a later re-SUBSCRIBE still wins.
+      this.sub.unsubscribe(ch).catch((err: unknown) => this.log.warn({ err }, 'redis unsubscribe failed'));
+    };
+  }
+
+  activeCounters(): number {
+    return this.listeners.size;
+  }
+
+  async close(): Promise<void> {
+    this.listeners.clear();
+    this.byChannel.clear();
+  }
+
+  private onMessage(channel: string, message: string): void {
+    const key = this.byChannel.get(channel);
+    if (key === undefined) return;
+    const sp = message.indexOf(' ');
+    if (sp < 0 || message.slice(0, sp) === this.id) return;
+    let count: bigint;
+    try {
+      count = BigInt(message.slice(sp + 1));
+    } catch {
+      return;
+    }
+    const entry = this.listeners.get(key);
+    if (entry) this.deliver(key, { ...entry.ref, count });
+  }
+
+  private deliver(key: string, update: CounterUpdate): void {
+    const entry = this.listeners.get(key);
+    if (!entry) return;
+    for (const l of [...entry.set]) {
+      try {
+        l(update);
+      } catch (err) {
+        this.log.warn({ err }, 'counter listener failed');
+      }
+    }
+  }
+}

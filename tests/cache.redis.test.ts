@@ -1,0 +1,45 @@
+import type { Redis } from 'ioredis';
+import { RedisBestEffortCache } from '../src/cache/redisBestEffort';
+import { RedisRollupCache } from '../src/cache/redisRollup';
+import { cacheConformance } from './conformance/cache.conformance';
+import { connectRedis, dropPrefix, freshPrefix } from './helpers/redis';
+
+const prefix = freshPrefix();
+const clients: Redis[] = [];
+
+cacheConformance(
+  'redis',
+  async () => {
+    const r = await connectRedis();
+    clients.push(r);
+    return { bestEffort: new RedisBestEffortCache(r, prefix), rollup: new RedisRollupCache(r, prefix) };
+  },
+  async () => {
+    const r = clients.pop();
+    if (!r) return;
+    await dropPrefix(r, prefix);
+    await r.quit();
+  },
+);
+
+describe('redis caches: specifics', () => {
+  it('leaves no key without an expiry behind a dedupe mark, and bounds roll-up entries by TTL', async () => {
+    const r = await connectRedis();
+    const p = freshPrefix();
+    try {
+      const be = new RedisBestEffortCache(r, p);
+      const ru = new RedisRollupCache(r, p, 60_000);
+      await be.add({ namespace: 'n', name: 'x' }, 1n, null, { key: 'k', ttlMs: 5000 });
+      await ru.setMany([{ ref: { namespace: 'n', name: 'x' }, value: 1n }], 1);
+      const keys = (await r.keys(`${p}*`)).sort();
+      expect(keys).toHaveLength(3);
+      const ttls = await Promise.all(keys.map((k) => r.pttl(k)));
+      // the best-effort counter has no TTL here (ttlSeconds null); the dedupe mark and the roll-up entry do
+      expect(ttls.filter((t) => t === -1)).toHaveLength(1);
+      expect(ttls.filter((t) => t > 0)).toHaveLength(2);
+    } finally {
+      await dropPrefix(r, p);
+      await r.quit();
+    }
+  });
+});
