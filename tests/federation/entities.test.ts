@@ -1,5 +1,6 @@
 import { Trace } from '@apollo/usage-reporting-protobuf';
-import { createNamespace, metric, startServer, waitFor, type GqlResponse, type TestServer } from '../helpers/server';
+import { createNamespace, metric, startServer, type GqlResponse, type TestServer } from '../helpers/server';
+import { quiet } from './util';
 
 /**
  * What a router asks of a subgraph, over real HTTP: `_service { sdl }` (composition),
@@ -18,22 +19,6 @@ const ENTITIES = `query ($reps: [_Any!]!) {
 async function post<T>(url: string, body: unknown, headers: Record<string, string> = {}): Promise<GqlResponse<T> & { extensions?: Record<string, unknown> }> {
   const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
   return { ...((await res.json()) as GqlResponse<T>), status: res.status };
-}
-
-/** Waits until the roll-up sidecar is idle: no store reads for a while and empty queues. */
-export async function quiet(url: string, idleMs = 300): Promise<void> {
-  let last = -1;
-  let since = Date.now();
-  await waitFor(async () => {
-    const reads = await metric(url, 'counter_store_calls_total');
-    const depth = await metric(url, 'rollup_queue_depth');
-    if (reads !== last || depth > 0) {
-      last = reads;
-      since = Date.now();
-      return false;
-    }
-    return Date.now() - since >= idleMs;
-  }, 15_000, 50);
 }
 
 describe('federation entry points of the subgraph (_service, _entities, ftv1)', () => {
