@@ -66,6 +66,12 @@ export class CounterService {
   private sidecar: RollupSidecar | undefined;
   /** Last exact value this process saw per counter: the overflow check's estimate. */
   private readonly latest: LRUCache<string, bigint>;
+  /**
+   * Deltas of durable adds that passed the overflow check but are not appended yet, per
+   * counter (positive and negative sums apart): the check counts them, so that concurrent
+   * adds, or several items of one bulk request, cannot together leave the 64-bit range.
+   */
+  private readonly inflight = new Map<string, { pos: bigint; neg: bigint }>();
   private readonly throttle: PublishThrottle;
   private readonly instanceId = randomBytes(6).toString('base64url');
   private seq = 0;
@@ -115,6 +121,7 @@ export class CounterService {
           cached.push(this.addBestEffort(ns, event, input.idempotencyToken).then((r) => void (out[i] = r), (e) => void (out[i] = asRefusal(e))));
         } else {
           await this.checkOverflow(ns, event);
+          this.hold(event, 1n);
           durable.push({ i, ns, event });
         }
       } catch (err) {
@@ -122,7 +129,12 @@ export class CounterService {
       }
     }
     if (durable.length > 0) {
-      const results = await this.call('append', durable.length, () => this.store.append(durable.map((d) => d.event)));
+      let results;
+      try {
+        results = await this.call('append', durable.length, () => this.store.append(durable.map((d) => d.event)));
+      } finally {
+        for (const d of durable) this.hold(d.event, -1n);
+      }
       for (let j = 0; j < durable.length; j++) {
         const { i, ns, event } = durable[j]!;
         const applied = results[j]!.applied;
@@ -205,21 +217,40 @@ export class CounterService {
 
   /**
    * Refuses a durable add whose result would leave the 64-bit range, as far as this process
-   * can know at write time: it trusts its last known value of the counter unless that value
-   * or the delta is near the edge, where it reads the exact count first.
+   * can know at write time: it trusts its last known value of the counter plus the adds in
+   * flight, unless it has none or one of them or the delta is near the edge, where it reads
+   * the exact count first.
    */
   private async checkOverflow(ns: NamespaceConfig, event: CounterEvent): Promise<void> {
-    let base = this.latest.get(counterKey(event));
-    if (base === undefined ? near(event.delta) : near(base) || near(event.delta)) {
+    const key = counterKey(event);
+    let base = this.latest.get(key);
+    const edgy = (): boolean => {
+      const f = this.inflight.get(key);
+      return near(event.delta) || (f !== undefined && (near(f.pos) || near(f.neg)));
+    };
+    // A counter this process knows nothing about may be anywhere: read it once (the LRU
+    // then keeps its value up to date for the next writes).
+    if (base === undefined || near(base) || edgy()) {
       base = (await this.exactCounts(ns, [event]))[0]!;
     }
-    if (base !== undefined && !inInt64(base + event.delta)) {
+    const f = this.inflight.get(key) ?? { pos: 0n, neg: 0n };
+    if (base !== undefined && (!inInt64(base + f.pos + event.delta) || !inInt64(base + f.neg + event.delta))) {
       throw new CounterError(
         ErrorCode.CountOverflow,
         `adding ${event.delta} to ${ns.name}/${event.name} (count ${base}) would leave the signed 64-bit range`,
         { namespace: ns.name, name: event.name },
       );
     }
+  }
+
+  /** Adds (sign 1n) or removes (-1n) an add's delta to the counter's in-flight sums. */
+  private hold(event: CounterEvent, sign: bigint): void {
+    const key = counterKey(event);
+    const f = this.inflight.get(key) ?? { pos: 0n, neg: 0n };
+    if (event.delta > 0n) f.pos += sign * event.delta;
+    else f.neg += sign * event.delta;
+    if (f.pos === 0n && f.neg === 0n) this.inflight.delete(key);
+    else this.inflight.set(key, f);
   }
 
   private bumpEstimate(event: CounterEvent): void {
