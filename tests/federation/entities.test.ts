@@ -135,7 +135,7 @@ describe('federation entry points of the subgraph (_service, _entities, ftv1)', 
     const store = s.app.backends.store;
     const spy = jest.spyOn(store, 'getNamespace');
     try {
-      const reps = Array.from({ length: 50 }, (_, i) => ({ __typename: 'Counter', namespace: 'unknown_ns', name: `c${i}` }));
+      const reps: Record<string, string>[] = Array.from({ length: 50 }, (_, i) => ({ __typename: 'Counter', namespace: 'unknown_ns', name: `c${i}` }));
       reps.push(...Array.from({ length: 50 }, () => ({ __typename: 'Namespace', name: 'unknown_ns2' })));
       const r = await s.gql<{ _entities: Entity[] }>(ENTITIES, { reps });
       expect(r.data!._entities.every((e) => e === null)).toBe(true);
