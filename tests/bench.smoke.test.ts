@@ -1,0 +1,35 @@
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+/**
+ * The benchmark runner end to end on one tiny scenario (about 5 seconds): it starts the built
+ * service and the baseline, drives both, prints the table and writes its JSON. No figure is
+ * asserted: timings belong to `npm run bench`, not to the test suite.
+ */
+describe('bench runner (smoke)', () => {
+  const runner = path.resolve(__dirname, '..', 'dist', 'bench', 'run.js');
+
+  it('runs one short scenario and reports service, baseline and ratio', () => {
+    if (!fs.existsSync(runner)) throw new Error(`${runner} is missing: run npm run build first (npm test does)`);
+    const json = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bench-smoke-')), 'latest.json');
+    const r = spawnSync(
+      process.execPath,
+      [runner, '--scenarios', 'add', '--duration', '1', '--warmup', '0.5', '--connections', '4', '--json', json],
+      { encoding: 'utf8', timeout: 60_000 },
+    );
+    expect(r.stderr).not.toMatch(/failed:/);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/\| scenario .*\| ratio \|/);
+    const out = JSON.parse(fs.readFileSync(json, 'utf8')) as {
+      rows: { scenario: string; ratio?: number; service?: { rps: number; peakRssMb: number }; baseline?: { rps: number } }[];
+    };
+    expect(out.rows).toHaveLength(1);
+    const [row] = out.rows;
+    expect(row!.service!.rps).toBeGreaterThan(0);
+    expect(row!.baseline!.rps).toBeGreaterThan(0);
+    expect(row!.service!.peakRssMb).toBeGreaterThan(0);
+    expect(row!.ratio).toBeCloseTo(row!.service!.rps / row!.baseline!.rps, 5);
+  });
+});
