@@ -1,10 +1,15 @@
+import { Redis } from 'ioredis';
 import type { BestEffortCache, RollupCache } from './cache/types';
 import { MemoryBestEffortCache } from './cache/memoryBestEffort';
 import { MemoryRollupCache } from './cache/memoryRollup';
+import { RedisBestEffortCache } from './cache/redisBestEffort';
+import { RedisRollupCache } from './cache/redisRollup';
 import type { Config } from './config';
 import type { Logger } from './logger';
 import { MemoryPubSub } from './pubsub/memory';
+import { RedisPubSub } from './pubsub/redis';
 import type { PubSub } from './pubsub/types';
+import { CassandraStore } from './store/cassandra/cassandraStore';
 import { SqliteStore } from './store/sqlite/sqliteStore';
 import type { Store } from './store/types';
 
@@ -19,22 +24,74 @@ export interface Backends {
   close(): Promise<void>;
 }
 
-export async function createBackends(config: Config, _log: Logger): Promise<Backends> {
-  const store: Store = new SqliteStore(config.dataDir, config.sqliteSynchronous);
-  const bestEffort = new MemoryBestEffortCache();
-  const rollupCache = new MemoryRollupCache(config.rollup.localCacheSize);
-  const pubsub = new MemoryPubSub();
-  return {
-    store,
-    bestEffort,
-    rollupCache,
-    pubsub,
-    ping: () => store.ping(),
-    async close() {
-      await pubsub.close();
-      await bestEffort.close();
-      await rollupCache.close();
-      await store.close();
-    },
-  };
+async function createStore(config: Config, log: Logger): Promise<Store> {
+  if (config.store === 'cassandra') {
+    return CassandraStore.connect(config.cassandra, log.child({ part: 'cassandra' }));
+  }
+  return new SqliteStore(config.dataDir, config.sqliteSynchronous);
+}
+
+/**
+ * Redis connections: one for commands (caches, PUBLISH), one dedicated to SUBSCRIBE (a
+ * subscribed connection can run nothing else). Commands fail fast while Redis is down
+ * (one retry), so requests answer UNAVAILABLE instead of hanging; ioredis reconnects and
+ * re-subscribes by itself.
+ */
+async function connectRedis(url: string, log: Logger, role: string): Promise<Redis> {
+  const r = new Redis(url, { maxRetriesPerRequest: 1, connectTimeout: 5000, lazyConnect: true, connectionName: `counters-${role}` });
+  let warned = false;
+  r.on('error', (err: Error) => {
+    if (!warned) log.warn({ err, role }, 'redis connection error');
+    warned = true;
+  });
+  r.on('ready', () => (warned = false));
+  await r.connect();
+  return r;
+}
+
+export async function createBackends(config: Config, log: Logger): Promise<Backends> {
+  const closers: (() => Promise<unknown>)[] = [];
+  try {
+    let bestEffort: BestEffortCache;
+    let rollupCache: RollupCache;
+    let pubsub: PubSub;
+    const pings: (() => Promise<unknown>)[] = [];
+    if (config.redisUrl) {
+      const prefix = config.redisKeyPrefix;
+      const cmd = await connectRedis(config.redisUrl, log, 'cmd');
+      closers.push(() => cmd.quit().catch(() => cmd.disconnect()));
+      const sub = await connectRedis(config.redisUrl, log, 'sub');
+      closers.push(() => sub.quit().catch(() => sub.disconnect()));
+      bestEffort = new RedisBestEffortCache(cmd, prefix);
+      rollupCache = new RedisRollupCache(cmd, prefix);
+      pubsub = new RedisPubSub(cmd, sub, log.child({ part: 'pubsub' }), prefix);
+      pings.push(() => cmd.ping(), () => sub.ping());
+    } else {
+      bestEffort = new MemoryBestEffortCache();
+      rollupCache = new MemoryRollupCache(config.rollup.localCacheSize);
+      pubsub = new MemoryPubSub();
+    }
+    const store = await createStore(config, log);
+    pings.unshift(() => store.ping());
+    const redisClosers = closers.splice(0);
+    return {
+      store,
+      bestEffort,
+      rollupCache,
+      pubsub,
+      async ping() {
+        await Promise.all(pings.map((p) => p()));
+      },
+      async close() {
+        await pubsub.close();
+        await bestEffort.close();
+        await rollupCache.close();
+        await store.close();
+        for (const c of redisClosers) await c();
+      },
+    };
+  } catch (err) {
+    for (const c of closers) await c().catch(() => {});
+    throw err;
+  }
 }

@@ -30,7 +30,15 @@ const envSchema = z.object({
   CASSANDRA_WRITE_CONSISTENCY: consistency,
   CASSANDRA_USERNAME: z.string().optional(),
   CASSANDRA_PASSWORD: z.string().optional(),
+  /** Event partitioning: time bucket width, and event buckets per counter per time bucket. */
+  CASSANDRA_SECONDS_PER_BUCKET: int(600, 1, 86_400),
+  CASSANDRA_BUCKETS_PER_ID: int(4, 1, 64),
+  /** Partitions per namespace of the pending (un-rolled counters) table. */
+  CASSANDRA_PENDING_SHARDS: int(16, 1, 1024),
+  /** In-flight single-partition queries per scatter read. */
+  CASSANDRA_CONCURRENCY: int(64, 1, 2048),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL').optional(),
+  REDIS_KEY_PREFIX: z.string().max(100).default('counters:'),
   ROLLUP_QUEUES: int(8, 1, 1024),
   ROLLUP_QUEUE_CAPACITY: int(16384, 1),
   ROLLUP_COALESCE_MS: int(25, 0, 60_000),
@@ -67,8 +75,13 @@ function toConfig(env: z.infer<typeof envSchema>) {
       writeConsistency: env.CASSANDRA_WRITE_CONSISTENCY,
       username: env.CASSANDRA_USERNAME,
       password: env.CASSANDRA_PASSWORD,
+      secondsPerBucket: env.CASSANDRA_SECONDS_PER_BUCKET,
+      bucketsPerId: env.CASSANDRA_BUCKETS_PER_ID,
+      pendingShards: env.CASSANDRA_PENDING_SHARDS,
+      concurrency: env.CASSANDRA_CONCURRENCY,
     },
     redisUrl: env.REDIS_URL,
+    redisKeyPrefix: env.REDIS_KEY_PREFIX,
     rollup: {
       queues: env.ROLLUP_QUEUES,
       queueCapacity: env.ROLLUP_QUEUE_CAPACITY,

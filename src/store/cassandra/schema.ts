@@ -1,0 +1,74 @@
+/**
+ * The Cassandra schema, applied in order at start; the `schema_version` table records how many
+ * steps ran. Every statement is `IF NOT EXISTS`, so two instances starting at once on an
+ * empty keyspace both succeed. Append new steps, never edit a released one.
+ *
+ * Tables (all in the configured keyspace):
+ *
+ * - `namespaces`: the control plane; created with an LWT (`IF NOT EXISTS`), rare.
+ * - `events`: one row per accepted write, partitioned by
+ *   ((namespace, counter, time_bucket, event_bucket)) and clustered by (time_us, event_id),
+ *   the idempotency key. time_bucket = time_us / seconds_per_bucket; event_bucket =
+ *   hash(event_id) % buckets_per_id, so a hot counter spreads over buckets_per_id partitions
+ *   per time bucket. Written `USING TTL <namespace retention>`; TimeWindowCompactionStrategy
+ *   lets whole expired SSTables be dropped instead of compacted.
+ * - `rollups`: one row per counter. `count` + `checkpoint_us` are written together
+ *   `USING TIMESTAMP <checkpoint_us>` (an older window never overwrites a newer one);
+ *   `last_write_us` is written `USING TIMESTAMP <event time>` (last write wins = max);
+ *   `first_write_us` is written `USING TIMESTAMP <2^53 - event time>` (= min): it bounds the
+ *   first scan of a counter that has no checkpoint yet.
+ * - `pending`: the durable record of un-rolled counters, listable per namespace:
+ *   ((namespace, shard), counter), shard = hash(counter) % pending_shards. Marked with each
+ *   append `USING TIMESTAMP <event time>`, deleted `USING TIMESTAMP <checkpoint_us>` once a
+ *   checkpoint catches up, so a newer mark survives the delete.
+ * - `settings`: the partitioning parameters the data was written with (seconds_per_bucket,
+ *   buckets_per_id, pending_shards), fixed by the first start: changing them later would make
+ *   existing events or marks unfindable, so later starts use the stored values.
+ * No Cassandra counter columns anywhere: they are neither idempotent nor TTL-able.
+ */
+export function migrations(): readonly string[][] {
+  return [
+    [
+      `CREATE TABLE IF NOT EXISTS settings (name text PRIMARY KEY, value text)`,
+      `CREATE TABLE IF NOT EXISTS namespaces (
+         name text PRIMARY KEY,
+         mode text,
+         ttl_seconds int,
+         retention_seconds int,
+         accept_limit_ms int,
+         created_at timestamp
+       )`,
+      `CREATE TABLE IF NOT EXISTS events (
+         namespace text,
+         counter text,
+         time_bucket bigint,
+         event_bucket int,
+         time_us bigint,
+         event_id text,
+         clear boolean,
+         delta bigint,
+         PRIMARY KEY ((namespace, counter, time_bucket, event_bucket), time_us, event_id)
+       ) WITH compaction = {'class': 'TimeWindowCompactionStrategy', 'compaction_window_unit': 'HOURS', 'compaction_window_size': 6}
+         AND gc_grace_seconds = 10800`,
+      `CREATE TABLE IF NOT EXISTS rollups (
+         namespace text,
+         counter text,
+         count bigint,
+         checkpoint_us bigint,
+         last_write_us bigint,
+         first_write_us bigint,
+         PRIMARY KEY ((namespace, counter))
+       )`,
+      `CREATE TABLE IF NOT EXISTS pending (
+         namespace text,
+         shard int,
+         counter text,
+         last_write_us bigint,
+         PRIMARY KEY ((namespace, shard), counter)
+       ) WITH gc_grace_seconds = 3600`,
+    ],
+  ];
+}
+
+/** The keyspace's own bookkeeping table, created before any migration runs. */
+export const SCHEMA_VERSION_TABLE = `CREATE TABLE IF NOT EXISTS schema_version (id text PRIMARY KEY, version int, updated_at timestamp)`;
