@@ -5,6 +5,7 @@ import type { Logger } from '../../logger';
 import type { CounterEvent, CounterRef, NamespaceConfig } from '../../model';
 import type { AppendResult, CheckpointWrite, CounterSnapshot, RollupRow, Store, WindowSummary } from '../types';
 import { Limiter } from './limiter';
+import { MarkCommitter } from './marker';
 import { migrations, SCHEMA_VERSION_TABLE } from './schema';
 
 const { types } = cassandra;
@@ -61,6 +62,9 @@ export class CassandraStore implements Store {
    * counter gets the delete.
    */
   private readonly seenLastWrite = new LRUCache<string, number>({ max: 100_000 });
+  /** Group commit of the roll-up marks per counter (see MarkCommitter): last write = max, first write = min. */
+  private readonly lastMarks = new MarkCommitter('max');
+  private readonly firstMarks = new MarkCommitter('min');
 
   private constructor(
     private readonly client: cassandra.Client,
@@ -271,25 +275,33 @@ export class CassandraStore implements Store {
     const tb = BigInt(this.timeBucket(e.timeUs));
     const eb = this.eventBucket(e.eventId);
     const t = BigInt(e.timeUs);
+    const ck = `${e.namespace}\u0000${e.name}`;
     const [existing] = await Promise.all([
       this.read(
         'SELECT time_us FROM events WHERE namespace = ? AND counter = ? AND time_bucket = ? AND event_bucket = ? AND time_us = ? AND event_id = ?',
         [e.namespace, e.name, tb, eb, t, e.eventId],
       ),
-      this.write('UPDATE rollups USING TIMESTAMP ? SET last_write_us = ? WHERE namespace = ? AND counter = ?', [t, t, e.namespace, e.name]),
-      this.write('UPDATE rollups USING TIMESTAMP ? SET first_write_us = ? WHERE namespace = ? AND counter = ?', [
-        MIN_MERGE_BASE - t,
-        t,
-        e.namespace,
-        e.name,
-      ]),
-      this.write('INSERT INTO pending (namespace, shard, counter, last_write_us) VALUES (?, ?, ?, ?) USING TIMESTAMP ?', [
-        e.namespace,
-        this.shard(e.name),
-        e.name,
-        t,
-        t,
-      ]),
+      this.lastMarks.ensure(ck, e.timeUs, (v) => {
+        const vt = BigInt(v);
+        return Promise.all([
+          this.write('UPDATE rollups USING TIMESTAMP ? SET last_write_us = ? WHERE namespace = ? AND counter = ?', [vt, vt, e.namespace, e.name]),
+          this.write('INSERT INTO pending (namespace, shard, counter, last_write_us) VALUES (?, ?, ?, ?) USING TIMESTAMP ?', [
+            e.namespace,
+            this.shard(e.name),
+            e.name,
+            vt,
+            vt,
+          ]),
+        ]);
+      }),
+      this.firstMarks.ensure(ck, e.timeUs, (v) =>
+        this.write('UPDATE rollups USING TIMESTAMP ? SET first_write_us = ? WHERE namespace = ? AND counter = ?', [
+          MIN_MERGE_BASE - BigInt(v),
+          BigInt(v),
+          e.namespace,
+          e.name,
+        ]),
+      ),
     ]);
     if (existing.rowLength > 0) return false;
     const ttl = await this.ttlFor(e.namespace);
