@@ -2,6 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginSubscriptionCallback } from '@apollo/server/plugin/subscriptionCallback';
 import { createRollupSidecar } from '../rollup';
 import { buildSchema } from '../resolvers';
 import { createLoaders } from '../resolvers/loaders';
@@ -70,7 +71,9 @@ export async function createApp(config: Config): Promise<App> {
   });
   const apollo = new ApolloServer<RequestContext>({
     schema,
-    plugins: [ApolloServerPluginLandingPageDisabled()],
+    // Subscriptions through a router: its HTTP callback protocol (callback/1.0) beside the
+    // websocket passthrough. Inline tracing (ftv1) is on by itself for a subgraph schema.
+    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginSubscriptionCallback({ logger: log })],
     includeStacktraceInErrorResponses: false,
     logger: log,
     formatError: keepCounterErrorCode,

@@ -15,3 +15,35 @@ export async function quiet(url: string, idleMs = 300): Promise<void> {
     return Date.now() - since >= idleMs;
   }, 15_000, 50);
 }
+
+const READ_OPS = ['readSnapshots', 'rollupCacheGet', 'cacheGet'] as const;
+export type ReadCounts = Record<(typeof READ_OPS)[number] | 'rollupBatches', number>;
+
+async function readCounts(url: string): Promise<ReadCounts> {
+  const out = { rollupBatches: await metric(url, 'rollup_batch_duration_seconds_count') } as ReadCounts;
+  for (const op of READ_OPS) out[op] = await metric(url, 'counter_store_calls_total', { op });
+  return out;
+}
+
+/**
+ * The store reads that `fn` (one request) makes itself, from GET /metrics. Reads wake the
+ * roll-up sidecar, whose batches read snapshots too (one read per batch and namespace): so
+ * this waits for the sidecar to be idle before and after, and takes the batches' reads off.
+ */
+export async function requestReads<T>(url: string, fn: () => Promise<T>): Promise<{ result: T; reads: ReadCounts }> {
+  await quiet(url);
+  const before = await readCounts(url);
+  const result = await fn();
+  await quiet(url);
+  const after = await readCounts(url);
+  const d = (k: keyof ReadCounts): number => after[k] - before[k];
+  return {
+    result,
+    reads: {
+      readSnapshots: d('readSnapshots') - d('rollupBatches'),
+      rollupCacheGet: d('rollupCacheGet'),
+      cacheGet: d('cacheGet'),
+      rollupBatches: d('rollupBatches'),
+    },
+  };
+}
