@@ -26,6 +26,12 @@ export interface Backends {
 
 async function createStore(config: Config, log: Logger): Promise<Store> {
   if (config.store === 'cassandra') {
+    if (config.rollup.skewMarginMs < 3000) {
+      log.warn(
+        { skewMarginMs: config.rollup.skewMarginMs },
+        'ROLLUP_SKEW_MARGIN_MS below 3000 on Cassandra: an append slower than the margin can land behind a checkpoint (see docs/cassandra.md)',
+      );
+    }
     return CassandraStore.connect(config.cassandra, log.child({ part: 'cassandra' }));
   }
   return new SqliteStore(config.dataDir, config.sqliteSynchronous);

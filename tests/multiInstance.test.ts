@@ -72,7 +72,12 @@ async function count(s: TestServer, namespace: string, name: string): Promise<st
   return r.data!.counter.count;
 }
 
-it('sees a namespace created on the other instance', async () => {
+it('is ready on both instances (Cassandra and both Redis connections answer), and sees a namespace created on the other', async () => {
+  for (const s of [a, b]) {
+    expect(s.app.backends.store.kind).toBe('cassandra');
+    const res = await fetch(s.url.replace(/\/graphql$/, '/readyz'));
+    expect([res.status, await res.text()]).toEqual([200, 'ready']);
+  }
   expect((await b.gql<{ namespace: { mode: string } }>(`{ namespace(name: "acc") { mode } }`)).data?.namespace?.mode).toBe('ACCURATE');
 });
 
