@@ -1,5 +1,5 @@
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginSubscriptionCallback } from '@apollo/server/plugin/subscriptionCallback';
@@ -77,6 +77,9 @@ export async function createApp(config: Config): Promise<App> {
     includeStacktraceInErrorResponses: false,
     logger: log,
     formatError: keepCounterErrorCode,
+    // Outside NODE_ENV=test Apollo stops itself on SIGTERM, failing the operations still in
+    // flight and re-raising the signal: main.ts owns the signals and stops in order.
+    stopOnTerminationSignals: false,
   });
   await apollo.start();
   const graphql = apolloHandler(apollo, context);
@@ -126,10 +129,15 @@ export async function createApp(config: Config): Promise<App> {
     (stopping ??= (async () => {
       ready = false;
       clearInterval(purgeTimer);
-      const closed = new Promise<void>((r) => server.close(() => r()));
-      server.closeIdleConnections();
+      // Stop listening, but not via http's close(): it also drops at once every connection
+      // without an active response, including ones whose request has arrived but is not
+      // parsed yet. Idle keep-alive connections are closed after a short grace instead, and
+      // again as in-flight responses finish (else they would hold close() open until timeout).
+      const closed = new Promise<void>((r) => net.Server.prototype.close.call(server, () => r()));
+      const idleCloser = setInterval(() => server.closeIdleConnections(), 50);
       await ws.dispose();
       await Promise.race([closed, new Promise((r) => setTimeout(r, config.shutdownTimeoutMs).unref())]);
+      clearInterval(idleCloser);
       server.closeAllConnections();
       await apollo.stop();
       await sidecar.stop();
