@@ -1,7 +1,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'src/generated/**', 'coverage/**', 'scripts/cassandra/wait-ready.js'] },
+  { ignores: ['dist/**', 'bench/results/**', 'node_modules/**', 'src/generated/**', 'coverage/**', 'scripts/cassandra/wait-ready.js'] },
   ...tseslint.configs.recommended,
   {
     rules: {
