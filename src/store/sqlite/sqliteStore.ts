@@ -37,6 +37,7 @@ export class SqliteStore implements Store {
     | 'getRollup'
     | 'maxClear'
     | 'sumAfter'
+    | 'sumWindow'
     | 'sumRows'
     | 'checkpoint'
     | 'pending'
@@ -71,6 +72,11 @@ export class SqliteStore implements Store {
       sumAfter: p(
         'SELECT sum(delta) AS s, count(*) AS n FROM events WHERE namespace = ? AND counter = ? AND time_us > ? AND time_us <= ? AND clear = 0',
       ),
+      // One scan for the common case (no clear in the window; a clear's delta is 0).
+      sumWindow: p(
+        `SELECT max(CASE WHEN clear = 1 THEN time_us END) AS t, sum(delta) AS s, count(*) AS n
+         FROM events WHERE namespace = ? AND counter = ? AND time_us > ? AND time_us <= ?`,
+      ),
       sumRows: p(
         'SELECT delta FROM events WHERE namespace = ? AND counter = ? AND time_us > ? AND time_us <= ? AND clear = 0',
       ),
@@ -96,7 +102,7 @@ export class SqliteStore implements Store {
       ),
     };
     // 64-bit columns come back as bigint from these; times are then narrowed to numbers.
-    for (const k of ['getRollup', 'maxClear', 'sumAfter', 'sumRows'] as const) this.s[k].safeIntegers(true);
+    for (const k of ['getRollup', 'maxClear', 'sumAfter', 'sumWindow', 'sumRows'] as const) this.s[k].safeIntegers(true);
     this.committer = new GroupCommitter((batch) => this.commit(batch));
   }
 
@@ -168,8 +174,15 @@ export class SqliteStore implements Store {
 
   /** Reduces the events of (fromUs, toUs] to a WindowSummary. */
   private summarize(ref: CounterRef, fromUs: number, toUs: number): WindowSummary {
-    const c = this.s.maxClear.get(ref.namespace, ref.name, fromUs, toUs) as { t: bigint | null };
+    let c: { t: bigint | null; s?: bigint | null; n?: bigint };
+    try {
+      c = this.s.sumWindow.get(ref.namespace, ref.name, fromUs, toUs) as { t: bigint | null; s: bigint | null; n: bigint };
+    } catch (err) {
+      if (!(err instanceof Error) || !/overflow/i.test(err.message)) throw err;
+      c = this.s.maxClear.get(ref.namespace, ref.name, fromUs, toUs) as { t: bigint | null };
+    }
     const clearUs = c.t === null ? null : Number(c.t);
+    if (clearUs === null && c.n !== undefined) return { clearUs, sum: c.s ?? 0n, events: Number(c.n) };
     const after = clearUs ?? fromUs;
     let sum: bigint;
     let events: number;
