@@ -17,6 +17,8 @@ export interface Server {
   /** Peak resident set (VmHWM) so far, MB. */
   peakRssMb(): number;
   rssMb(): number;
+  /** CPU time (user + system) the process has used so far, ms. */
+  cpuMs(): number;
   metrics(): Promise<Map<string, number>>;
   stop(): Promise<void>;
 }
@@ -36,6 +38,18 @@ function procStatusKb(pid: number, field: string): number {
   try {
     const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
     return m ? Number(m[1]) : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+const TICK_MS = 1000 / 100; // USER_HZ is 100 on Linux
+
+function procCpuMs(pid: number): number {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) * TICK_MS;
   } catch {
     return NaN;
   }
@@ -89,11 +103,12 @@ async function startProcess(name: string, script: string, env: Record<string, st
     pid,
     peakRssMb: () => procStatusKb(pid, 'VmHWM') / 1024,
     rssMb: () => procStatusKb(pid, 'VmRSS') / 1024,
+    cpuMs: () => procCpuMs(pid),
     metrics: async () => parseMetrics(await (await fetch(`${base}/metrics`)).text()),
     stop: () =>
       new Promise<void>((resolve) => {
         if (exited) return resolve();
-        const kill = setTimeout(() => child.kill('SIGKILL'), 15_000);
+        const kill = setTimeout(() => child.kill('SIGKILL'), 60_000);
         child.once('exit', () => {
           clearTimeout(kill);
           resolve();
@@ -117,7 +132,8 @@ export async function startService(name: string, o: ServiceOptions): Promise<Ser
   fs.writeFileSync(nsFile, JSON.stringify([{ name: 'bench', mode: 'EVENTUAL' }]));
   const s = await startProcess(
     name,
-    path.join(ROOT, 'dist', 'src', 'main.js'),
+    // BENCH_SERVICE_ENTRY: another build of the service, for A/B comparisons of a change.
+    process.env.BENCH_SERVICE_ENTRY ? path.resolve(process.env.BENCH_SERVICE_ENTRY) : path.join(ROOT, 'dist', 'src', 'main.js'),
     { LOG_LEVEL: 'warn', COUNTER_DATA_DIR: path.join(dataDir, 'data'), COUNTER_NAMESPACES_FILE: nsFile, ...o.env },
     o.logDir,
     o.nodeArgs,

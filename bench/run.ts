@@ -101,6 +101,8 @@ export interface Figures {
   p99: number;
   max: number;
   peakRssMb: number;
+  /** Server CPU time per request over the measured window (robust to a busy machine), µs. */
+  cpuUsPerReq?: number;
   errors: number;
 }
 
@@ -155,14 +157,22 @@ class Bench {
     const durationS = extra.durationS ?? this.o.durationS;
     const total = this.o.warmupS + durationS;
     const per = incrementsPerRequest(spec);
+    let cpu0: { cpu: number; done: number } | undefined;
+    let cpu1: { cpu: number; done: number } | undefined;
     const r = await runAgent<HttpResult>(
       { type: 'http', url: server.url, spec, connections: extra.connections ?? this.o.connections, warmupS: this.o.warmupS, durationS, ...(extra.rate ? { rate: extra.rate } : {}) },
-      (p) =>
+      (p) => {
+        if (p.elapsedS >= this.o.warmupS) {
+          const at = { cpu: server.cpuMs(), done: p.done };
+          if (!cpu0) cpu0 = at;
+          else cpu1 = at;
+        }
         progress(
           `  ${label.padEnd(34)} ${fmt(Math.min(p.elapsedS, total), 0).padStart(3)}/${total} s  ${fmt(p.rate).padStart(7)} req/s` +
             `${per > 0 && per !== 1 ? `  ${fmt(p.rate * per).padStart(8)} incr/s` : ''}  rss ${fmt(server.rssMb())} MB` +
             (p.elapsedS < this.o.warmupS ? '  (warm-up)' : ''),
-        ),
+        );
+      },
     );
     const f: Figures = {
       rps: r.rps,
@@ -171,11 +181,12 @@ class Bench {
       p99: r.latency.p99,
       max: r.latency.max,
       peakRssMb: server.peakRssMb(),
+      ...(cpu0 && cpu1 && cpu1.done > cpu0.done ? { cpuUsPerReq: ((cpu1.cpu - cpu0.cpu) * 1000) / (cpu1.done - cpu0.done) } : {}),
       errors: r.errors + r.non2xx + r.timeouts,
     };
     progress(
       `  ${label.padEnd(34)} ${fmt(f.rps).padStart(7)} req/s${f.incrPerS !== undefined && per !== 1 ? ` (${fmt(f.incrPerS)} incr/s)` : ''}` +
-        `  p50 ${ms(f.p50)} p99 ${ms(f.p99)} max ${ms(f.max)} ms  peak rss ${fmt(f.peakRssMb)} MB${f.errors ? `  ERRORS ${f.errors}` : ''}`,
+        `  p50 ${ms(f.p50)} p99 ${ms(f.p99)} max ${ms(f.max)} ms  peak rss ${fmt(f.peakRssMb)} MB  cpu ${fmt(f.cpuUsPerReq)} µs/req${f.errors ? `  ERRORS ${f.errors}` : ''}`,
       true,
     );
     return f;
@@ -425,7 +436,7 @@ async function cassandraUnavailable(): Promise<string | undefined> {
 // ---- report -----------------------------------------------------------------------------
 
 export function table(rows: Row[]): string {
-  const head = ['scenario', 'service req/s', 'incr/s', 'p50 ms', 'p99 ms', 'max ms', 'RSS MB', 'baseline req/s', 'p50', 'p99', 'max', 'RSS', 'ratio'];
+  const head = ['scenario', 'service req/s', 'incr/s', 'p50 ms', 'p99 ms', 'max ms', 'RSS MB', 'CPU µs/req', 'baseline req/s', 'p50', 'p99', 'max', 'RSS', 'CPU', 'ratio'];
   const body = rows.map((r) => [
     r.scenario,
     fmt(r.service?.rps),
@@ -434,11 +445,13 @@ export function table(rows: Row[]): string {
     ms(r.service?.p99),
     ms(r.service?.max),
     fmt(r.service?.peakRssMb),
+    fmt(r.service?.cpuUsPerReq),
     fmt(r.baseline?.rps),
     ms(r.baseline?.p50),
     ms(r.baseline?.p99),
     ms(r.baseline?.max),
     fmt(r.baseline?.peakRssMb),
+    fmt(r.baseline?.cpuUsPerReq),
     r.ratio !== undefined ? r.ratio.toFixed(2) : '-',
   ]);
   const targets = rows.map((r) => [r.scenario, r.target, r.measured, r.met === null ? '-' : r.met ? 'met' : 'MISSED']);
