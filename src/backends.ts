@@ -39,12 +39,20 @@ async function createStore(config: Config, log: Logger): Promise<Store> {
 
 /**
  * Redis connections: one for commands (caches, PUBLISH), one dedicated to SUBSCRIBE (a
- * subscribed connection can run nothing else). Commands fail fast while Redis is down
- * (one retry), so requests answer UNAVAILABLE instead of hanging; ioredis reconnects and
- * re-subscribes by itself.
+ * subscribed connection can run nothing else). Commands fail fast while Redis is down, so
+ * BEST_EFFORT requests answer UNAVAILABLE instead of hanging, and the roll-up cache degrades
+ * to misses; ioredis reconnects and re-subscribes by itself.
  */
-async function connectRedis(url: string, log: Logger, role: string): Promise<Redis> {
-  const r = new Redis(url, { maxRetriesPerRequest: 1, connectTimeout: 5000, lazyConnect: true, connectionName: `counters-${role}` });
+async function connectRedis(url: string, log: Logger, role: 'cmd' | 'sub'): Promise<Redis> {
+  const r = new Redis(url, {
+    maxRetriesPerRequest: 1,
+    connectTimeout: 5000,
+    lazyConnect: true,
+    connectionName: `counters-${role}`,
+    // Commands fail at once while disconnected (UNAVAILABLE) instead of queueing; the
+    // subscriber keeps its queue so a SUBSCRIBE made during an outage still happens.
+    enableOfflineQueue: role === 'sub',
+  });
   let warned = false;
   r.on('error', (err: Error) => {
     if (!warned) log.warn({ err, role }, 'redis connection error');
@@ -69,7 +77,12 @@ export async function createBackends(config: Config, log: Logger): Promise<Backe
       const sub = await connectRedis(config.redisUrl, log, 'sub');
       closers.push(() => sub.quit().catch(() => sub.disconnect()));
       bestEffort = new RedisBestEffortCache(cmd, prefix);
-      rollupCache = new RedisRollupCache(cmd, prefix);
+      let cacheWarned = 0;
+      rollupCache = new RedisRollupCache(cmd, prefix, undefined, (err) => {
+        // at most one line per 10 s while Redis is away
+        if (Date.now() - cacheWarned > 10_000) log.warn({ err }, 'roll-up cache unreachable; serving EVENTUAL reads from the store');
+        cacheWarned = Date.now();
+      });
       pubsub = new RedisPubSub(cmd, sub, log.child({ part: 'pubsub' }), prefix);
       pings.push(() => cmd.ping(), () => sub.ping());
     } else {

@@ -43,3 +43,22 @@ describe('redis caches: specifics', () => {
     }
   });
 });
+
+describe('redis roll-up cache while Redis cannot be reached', () => {
+  it('reads as misses and reports every entry changed, instead of failing the caller', async () => {
+    const r = await connectRedis();
+    const errors: unknown[] = [];
+    const ru = new RedisRollupCache(r, freshPrefix(), 60_000, (e) => errors.push(e));
+    r.disconnect();
+    await new Promise((res) => setTimeout(res, 50));
+    const ref = { namespace: 'n', name: 'x' };
+    let timer: NodeJS.Timeout | undefined;
+    const [got, set] = await Promise.race([
+      Promise.all([ru.get([ref, ref]), ru.setMany([{ ref, value: 1n }], 1)]),
+      new Promise<never>((_, rej) => (timer = setTimeout(() => rej(new Error('hung while Redis was away')), 5000))),
+    ]).finally(() => clearTimeout(timer));
+    expect(got).toEqual([undefined, undefined]);
+    expect(set).toEqual([true]);
+    expect(errors.length).toBeGreaterThanOrEqual(2);
+  });
+});

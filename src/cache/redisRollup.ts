@@ -45,6 +45,8 @@ export class RedisRollupCache implements RollupCache {
     private readonly redis: Redis,
     private readonly prefix = 'counters:',
     private readonly ttlMs = 24 * 3600 * 1000,
+    /** Called when Redis fails; the cache then degrades instead of failing the caller. */
+    private readonly onError: (err: unknown) => void = () => {},
   ) {
     if (!('rollupSet' in redis)) redis.defineCommand('rollupSet', { numberOfKeys: 1, lua: SET_LUA });
     this.scripts = redis as unknown as Scripts;
@@ -54,20 +56,45 @@ export class RedisRollupCache implements RollupCache {
     return `${this.prefix}ru:${counterTag(ref)}`;
   }
 
+  /**
+   * A cache miss is always safe (the caller computes the value from the store), so while
+   * Redis cannot be reached every counter reads as a miss: EVENTUAL reads keep being served
+   * from the store instead of failing.
+   */
   async get(refs: CounterRef[]): Promise<(bigint | undefined)[]> {
     if (refs.length === 0) return [];
-    const values = await this.redis.mget(refs.map((r) => this.key(r)));
+    let values: (string | null)[];
+    try {
+      values = await this.redis.mget(refs.map((r) => this.key(r)));
+    } catch (err) {
+      this.onError(err);
+      return refs.map(() => undefined);
+    }
     return values.map((v) => (v === null ? undefined : BigInt(v.slice(v.indexOf(':') + 1))));
   }
 
+  /**
+   * While Redis cannot be reached nothing is stored and every entry reports "changed", so
+   * the roll-up still publishes each converged value (harmless repeats at worst).
+   */
   async setMany(entries: { ref: CounterRef; value: bigint }[], asOfMs: number): Promise<boolean[]> {
     if (entries.length === 0) return [];
     const p = this.redis.pipeline() as unknown as Scripts & { exec(): Promise<[Error | null, unknown][] | null> };
     const asOf = String(Math.floor(asOfMs));
     for (const { ref, value } of entries) void p.rollupSet(this.key(ref), asOf, value.toString(), String(this.ttlMs));
-    const res = (await p.exec()) ?? [];
-    return res.map(([err, r]) => {
-      if (err) throw err;
+    let res: [Error | null, unknown][];
+    try {
+      res = (await p.exec()) ?? [];
+    } catch (err) {
+      this.onError(err);
+      return entries.map(() => true);
+    }
+    return entries.map((_, i) => {
+      const [err, r] = res[i] ?? [new Error('no reply'), null];
+      if (err) {
+        this.onError(err);
+        return true;
+      }
       return r === 1;
     });
   }

@@ -17,6 +17,8 @@ export class RedisPubSub implements PubSub {
   private readonly listeners = new Map<string, { ref: CounterRef; set: Set<Listener> }>();
   private readonly byChannel = new Map<string, string>(); // channel -> counterKey
   private readonly id = randomBytes(6).toString('base64url');
+  /** Publish failures are logged once per outage, not once per update. */
+  private publishFailing = false;
 
   constructor(
     private readonly pub: Redis,
@@ -33,9 +35,13 @@ export class RedisPubSub implements PubSub {
 
   publish(update: CounterUpdate): void {
     this.deliver(counterKey(update), update);
-    this.pub
-      .publish(this.channel(update), `${this.id} ${update.count.toString()}`)
-      .catch((err: unknown) => this.log.warn({ err }, 'redis publish failed'));
+    this.pub.publish(this.channel(update), `${this.id} ${update.count.toString()}`).then(
+      () => (this.publishFailing = false),
+      (err: unknown) => {
+        if (!this.publishFailing) this.log.warn({ err }, 'redis publish failed; other instances miss updates until Redis is back');
+        this.publishFailing = true;
+      },
+    );
   }
 
   subscribe(ref: CounterRef, listener: Listener): () => void {
