@@ -17,6 +17,10 @@ const EMPTY: WindowSummary = { clearUs: null, sum: 0n, events: 0 };
 /** Cassandra's largest TTL (20 years). */
 const MAX_TTL_SECONDS = 630_720_000;
 const DEFAULT_RETENTION_SECONDS = 7 * 24 * 3600;
+/** Bounds on one append (their sum stays under the 3000 ms skew margin advised for Cassandra). */
+const PRE_INSERT_BUDGET_MS = 1000;
+const INSERT_TIMEOUT_MS = 2000;
+const NO_RETRY = new cassandra.policies.retry.FallthroughRetryPolicy();
 /** first_write_us is min-merged by writing it USING TIMESTAMP (MIN_MERGE_BASE - time). */
 const MIN_MERGE_BASE = BigInt(Number.MAX_SAFE_INTEGER);
 
@@ -272,6 +276,7 @@ export class CassandraStore implements Store {
   }
 
   private async appendOne(e: CounterEvent): Promise<boolean> {
+    const started = performance.now();
     const tb = BigInt(this.timeBucket(e.timeUs));
     const eb = this.eventBucket(e.eventId);
     const t = BigInt(e.timeUs);
@@ -305,10 +310,22 @@ export class CassandraStore implements Store {
     ]);
     if (existing.rowLength > 0) return false;
     const ttl = await this.ttlFor(e.namespace);
-    await this.write(
-      'INSERT INTO events (namespace, counter, time_bucket, event_bucket, time_us, event_id, clear, delta) VALUES (?, ?, ?, ?, ?, ?, ?, ?) USING TTL ?',
-      [e.namespace, e.name, tb, eb, t, e.eventId, e.clear, e.delta, ttl],
-    );
+    // An event must be visible before the roll-up can checkpoint past its time, which is
+    // ROLLUP_SKEW_MARGIN_MS after the service accepted it at the earliest. So the append is
+    // abandoned (nothing written; the client retries with its token) when the steps before the
+    // insert took too long, and the insert itself is bounded and not retried by the driver on
+    // another host: at most PRE_INSERT_BUDGET_MS + INSERT_TIMEOUT_MS in all (see docs/cassandra.md).
+    await this.limiter.run(() => {
+      // checked once a query slot is free, right before the insert is sent
+      if (performance.now() - started > PRE_INSERT_BUDGET_MS) {
+        throw new Error(`append of ${e.namespace}/${e.name} took over ${PRE_INSERT_BUDGET_MS} ms before its insert; not written`);
+      }
+      return this.client.execute(
+        'INSERT INTO events (namespace, counter, time_bucket, event_bucket, time_us, event_id, clear, delta) VALUES (?, ?, ?, ?, ?, ?, ?, ?) USING TTL ?',
+        [e.namespace, e.name, tb, eb, t, e.eventId, e.clear, e.delta, ttl],
+        { prepare: true, isIdempotent: true, consistency: this.wc, readTimeout: INSERT_TIMEOUT_MS, retry: NO_RETRY },
+      );
+    });
     return true;
   }
 
