@@ -85,7 +85,12 @@ export async function createApp(config: Config): Promise<App> {
   const graphql = apolloHandler(apollo, context);
 
   let ready = true;
+  // Responses not finished yet: on stop they are told to close their connection afterwards.
+  const active = new Set<http.ServerResponse>();
   const server = http.createServer((req, res) => {
+    if (!ready) res.setHeader('connection', 'close');
+    active.add(res);
+    res.once('close', () => active.delete(res));
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const pathname = q === -1 ? url : url.slice(0, q);
@@ -131,12 +136,16 @@ export async function createApp(config: Config): Promise<App> {
       clearInterval(purgeTimer);
       // Stop listening, but not via http's close(): it also drops at once every connection
       // without an active response, including ones whose request has arrived but is not
-      // parsed yet. Idle keep-alive connections are closed after a short grace instead, and
-      // again as in-flight responses finish (else they would hold close() open until timeout).
+      // read yet (a busy event loop). Responses in flight, and requests still arriving, close
+      // their connection when done; connections idle past a grace are closed (else idle
+      // keep-alive ones would hold close() open until the timeout).
+      for (const res of active) if (!res.headersSent) res.setHeader('connection', 'close');
       const closed = new Promise<void>((r) => net.Server.prototype.close.call(server, () => r()));
-      const idleCloser = setInterval(() => server.closeIdleConnections(), 50);
+      let idleCloser: NodeJS.Timeout | undefined;
+      const grace = setTimeout(() => (idleCloser = setInterval(() => server.closeIdleConnections(), 50)), 250);
       await ws.dispose();
       await Promise.race([closed, new Promise((r) => setTimeout(r, config.shutdownTimeoutMs).unref())]);
+      clearTimeout(grace);
       clearInterval(idleCloser);
       server.closeAllConnections();
       await apollo.stop();
