@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../src/logger';
 import type { Metrics } from '../src/metrics';
 import { counterKey, type CounterRef } from '../src/model';
@@ -41,6 +40,8 @@ export class RollupSidecar {
   private running: Promise<void>[] = [];
   private sweepTimer: NodeJS.Timeout | undefined;
   private sweeping = false;
+  /** Cuts the drainers' pauses short on stop, so shutdown never waits out a coalesce window. */
+  private readonly abort = new AbortController();
 
   constructor(
     private readonly opts: SidecarOptions,
@@ -82,6 +83,7 @@ export class RollupSidecar {
     if (this.stopped) return;
     this.stopped = true;
     clearInterval(this.sweepTimer);
+    this.abort.abort();
     for (const q of this.queues) q.interrupt();
     await Promise.all(this.running);
   }
@@ -106,7 +108,7 @@ export class RollupSidecar {
         if (this.stopped) return;
         await q.nonEmpty();
         if (this.stopped && q.size === 0) return;
-        if (this.opts.coalesceMs > 0 && !this.stopped) await sleep(this.opts.coalesceMs);
+        if (this.opts.coalesceMs > 0 && !this.stopped) await this.pause(this.opts.coalesceMs);
       }
       const size = this.batchSize[i]!;
       const batch = q.take(size);
@@ -118,7 +120,7 @@ export class RollupSidecar {
         // The counters stay pending in the store; the sweeper offers them again.
         this.metrics.rollupErrors.inc();
         this.log.warn({ err, counters: batch.length }, 'roll-up batch failed');
-        if (!this.stopped) await sleep(Math.min(1000, this.opts.sweepIntervalMs));
+        if (!this.stopped) await this.pause(Math.min(1000, this.opts.sweepIntervalMs));
       }
       const ms = performance.now() - started;
       this.metrics.rollupBatchSeconds.observe(ms / 1000);
@@ -127,7 +129,20 @@ export class RollupSidecar {
       else if (batch.length === size && ms < this.opts.batchTargetMs / 2)
         this.batchSize[i] = Math.min(this.opts.batchMax, size * 2);
       // Back-pressure: pace on the last batch's duration before taking the next one.
-      if (!this.stopped && ms >= 1) await sleep(Math.min(ms, 1000));
+      if (!this.stopped && ms >= 1) await this.pause(Math.min(ms, 1000));
     }
+  }
+
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.abort.signal.aborted) return resolve();
+      const done = (): void => {
+        clearTimeout(t);
+        this.abort.signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const t = setTimeout(done, ms);
+      this.abort.signal.addEventListener('abort', done);
+    });
   }
 }

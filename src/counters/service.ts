@@ -109,7 +109,7 @@ export class CounterService {
    */
   async addMany(inputs: AddInput[]): Promise<(WriteResult | CounterError)[]> {
     const out: (WriteResult | CounterError)[] = new Array(inputs.length);
-    const durable: { i: number; ns: NamespaceConfig; event: CounterEvent }[] = [];
+    const candidates: DurableItem[] = [];
     const cached: Promise<void>[] = [];
     const nowMs = Date.now();
     for (let i = 0; i < inputs.length; i++) {
@@ -120,12 +120,25 @@ export class CounterService {
         if (ns.mode === 'BEST_EFFORT') {
           cached.push(this.addBestEffort(ns, event, input.idempotencyToken).then((r) => void (out[i] = r), (e) => void (out[i] = asRefusal(e))));
         } else {
-          await this.checkOverflow(ns, event);
-          this.hold(event, 1n);
-          durable.push({ i, ns, event });
+          candidates.push({ i, ns, event });
         }
       } catch (err) {
         out[i] = asRefusal(err);
+      }
+    }
+    const durable: DurableItem[] = [];
+    const unreadable = await this.prefetchEstimates(candidates);
+    // Checked one after another so that items of this request on the same counter see each
+    // other's deltas (hold) as well as those of concurrent requests.
+    for (const c of candidates) {
+      try {
+        const failed = unreadable.get(c.ns.name);
+        if (failed) throw failed;
+        this.checkOverflow(c.ns, c.event);
+        this.hold(c.event, 1n);
+        durable.push(c);
+      } catch (err) {
+        out[c.i] = asRefusal(err);
       }
     }
     if (durable.length > 0) {
@@ -216,25 +229,52 @@ export class CounterService {
   }
 
   /**
-   * Refuses a durable add whose result would leave the 64-bit range, as far as this process
-   * can know at write time: it trusts its last known value of the counter plus the adds in
-   * flight, unless it has none or one of them or the delta is near the edge, where it reads
-   * the exact count first.
+   * Whether this process can judge an add's overflow from what it knows (the counter's last
+   * known value plus the adds in flight): not when it has no value for the counter, which
+   * may then be anywhere, nor when a value involved is near the edge of the range.
    */
-  private async checkOverflow(ns: NamespaceConfig, event: CounterEvent): Promise<void> {
+  private needsExactBase(event: CounterEvent): boolean {
     const key = counterKey(event);
-    let base = this.latest.get(key);
-    const edgy = (): boolean => {
-      const f = this.inflight.get(key);
-      return near(event.delta) || (f !== undefined && (near(f.pos) || near(f.neg)));
-    };
-    // A counter this process knows nothing about may be anywhere: read it once (the LRU
-    // then keeps its value up to date for the next writes).
-    if (base === undefined || near(base) || edgy()) {
-      base = (await this.exactCounts(ns, [event]))[0]!;
+    const base = this.latest.get(key);
+    const f = this.inflight.get(key);
+    return base === undefined || near(base) || near(event.delta) || (f !== undefined && (near(f.pos) || near(f.neg)));
+  }
+
+  /**
+   * Reads, in one batched read per namespace, the exact counts of the counters whose adds
+   * cannot be judged from the local estimate; afterwards `latest` holds them. Returns the
+   * read failure per namespace (those items are refused with it, nothing written).
+   */
+  private async prefetchEstimates(items: DurableItem[]): Promise<Map<string, CounterError>> {
+    const byNs = new Map<string, { ns: NamespaceConfig; refs: Map<string, CounterRef> }>();
+    for (const { ns, event } of items) {
+      if (!this.needsExactBase(event)) continue;
+      let g = byNs.get(ns.name);
+      if (!g) byNs.set(ns.name, (g = { ns, refs: new Map() }));
+      g.refs.set(counterKey(event), { namespace: ns.name, name: event.name });
     }
+    const failures = new Map<string, CounterError>();
+    await Promise.all(
+      [...byNs.values()].map(({ ns, refs }) =>
+        this.exactCounts(ns, [...refs.values()]).then(
+          () => undefined,
+          (err) => void failures.set(ns.name, asRefusal(err)),
+        ),
+      ),
+    );
+    return failures;
+  }
+
+  /**
+   * Refuses a durable add whose result would leave the 64-bit range, as far as this process
+   * can know at write time: its last known value of the counter (exact when
+   * prefetchEstimates had to read it) plus the adds in flight, in either direction.
+   */
+  private checkOverflow(ns: NamespaceConfig, event: CounterEvent): void {
+    const key = counterKey(event);
+    const base = this.latest.get(key) ?? 0n;
     const f = this.inflight.get(key) ?? { pos: 0n, neg: 0n };
-    if (base !== undefined && (!inInt64(base + f.pos + event.delta) || !inInt64(base + f.neg + event.delta))) {
+    if (!inInt64(base + f.pos + event.delta) || !inInt64(base + f.neg + event.delta)) {
       throw new CounterError(
         ErrorCode.CountOverflow,
         `adding ${event.delta} to ${ns.name}/${event.name} (count ${base}) would leave the signed 64-bit range`,
@@ -389,6 +429,12 @@ export class CounterService {
       throw unavailable(err);
     }
   }
+}
+
+interface DurableItem {
+  i: number;
+  ns: NamespaceConfig;
+  event: CounterEvent;
 }
 
 const pendingIn = (s: CounterSnapshot): boolean => s.rollup.lastWriteUs > s.rollup.checkpointUs;
