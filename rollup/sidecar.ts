@@ -40,6 +40,12 @@ export class RollupSidecar {
   private running: Promise<void>[] = [];
   private sweepTimer: NodeJS.Timeout | undefined;
   private sweeping = false;
+  /**
+   * Counters whose last roll-up saw every write this instance made to them (key -> when it
+   * finished), and the counters of batches in flight (key -> written to since taken?).
+   */
+  private readonly fresh = new Map<string, number>();
+  private readonly inflight = new Map<string, boolean>();
   /** Cuts the drainers' pauses short on stop, so shutdown never waits out a coalesce window. */
   private readonly abort = new AbortController();
 
@@ -59,8 +65,27 @@ export class RollupSidecar {
   notify(ref: CounterRef): void {
     if (this.stopped) return;
     const key = counterKey(ref);
+    this.fresh.delete(key);
+    if (this.inflight.has(key)) this.inflight.set(key, true);
     const outcome = this.queues[this.route(key)]!.offer(key, ref);
     this.metrics.rollupOffers.inc({ outcome });
+  }
+
+  /**
+   * Offers a counter that was read. A read only has to trigger a roll-up when the counter may
+   * hold writes its last roll-up did not see: always after a write by this instance, and,
+   * when other instances can write to the same store (not `exclusive`), once the last
+   * roll-up is older than the sweep interval. A store only this process writes to (the
+   * embedded one) needs no roll-up for reads of a counter rolled up since its last write.
+   */
+  notifyRead(ref: CounterRef, exclusive: boolean): void {
+    if (this.stopped) return;
+    const at = this.fresh.get(counterKey(ref));
+    if (at !== undefined && (exclusive || performance.now() - at < this.opts.sweepIntervalMs)) {
+      this.metrics.rollupOffers.inc({ outcome: 'fresh' });
+      return;
+    }
+    this.notify(ref);
   }
 
   /** Counters waiting in all queues. */
@@ -112,16 +137,24 @@ export class RollupSidecar {
       }
       const size = this.batchSize[i]!;
       const batch = q.take(size);
+      const keys = batch.map(counterKey);
+      for (const k of keys) this.inflight.set(k, false);
       const started = performance.now();
       try {
         await this.work(batch);
         this.metrics.rollupCounters.inc(batch.length);
+        // Bounded: past the queues' capacity, forget (reads then trigger roll-ups again).
+        if (this.fresh.size > this.opts.queues * this.opts.queueCapacity) this.fresh.clear();
+        const done = performance.now();
+        for (const k of keys) if (this.inflight.get(k) === false) this.fresh.set(k, done);
       } catch (err) {
         // The counters stay pending in the store; the sweeper offers them again.
         this.metrics.rollupErrors.inc();
+        for (const k of keys) this.fresh.delete(k);
         this.log.warn({ err, counters: batch.length }, 'roll-up batch failed');
         if (!this.stopped) await this.pause(Math.min(1000, this.opts.sweepIntervalMs));
       }
+      for (const k of keys) this.inflight.delete(k);
       const ms = performance.now() - started;
       this.metrics.rollupBatchSeconds.observe(ms / 1000);
       // Dynamic batch size: grow while full batches finish well under target, shrink above it.

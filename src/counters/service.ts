@@ -321,7 +321,8 @@ export class CounterService {
           );
         }
         // Every read triggers a roll-up, so a quiet counter converges by itself.
-        for (const ref of refs) this.sidecar?.notify(ref);
+        // (A counter rolled up since its last write needs none: see RollupSidecar.notifyRead.)
+        for (const ref of refs) this.sidecar?.notifyRead(ref, this.store.kind === 'embedded');
         let k = 0;
         return cached.map((v) => v ?? fresh[k++]!);
       }
