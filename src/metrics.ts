@@ -23,7 +23,7 @@ export function createMetrics() {
     }),
     writes: new Counter({
       name: 'counter_writes_total',
-      help: 'Accepted writes by mode and outcome (applied, or duplicate of an earlier token).',
+      help: 'Accepted writes by mode and outcome (applied, duplicate of an earlier token, or superseded: a BEST_EFFORT add at or before a clear).',
       labelNames: ['mode', 'outcome'] as const,
       registers: [registry],
     }),

@@ -29,7 +29,7 @@ describe('redis caches: specifics', () => {
     try {
       const be = new RedisBestEffortCache(r, p);
       const ru = new RedisRollupCache(r, p, 60_000);
-      await be.add({ namespace: 'n', name: 'x' }, 1n, null, { key: 'k', ttlMs: 5000 });
+      await be.add({ namespace: 'n', name: 'x' }, 1n, Date.now() * 1000, null, { key: 'k', ttlMs: 5000 });
       await ru.setMany([{ ref: { namespace: 'n', name: 'x' }, value: 1n }], 1);
       const keys = (await r.keys(`${p}*`)).sort();
       expect(keys).toHaveLength(3);
@@ -37,6 +37,29 @@ describe('redis caches: specifics', () => {
       // the best-effort counter has no TTL here (ttlSeconds null); the dedupe mark and the roll-up entry do
       expect(ttls.filter((t) => t === -1)).toHaveLength(1);
       expect(ttls.filter((t) => t > 0)).toHaveLength(2);
+    } finally {
+      await dropPrefix(r, p);
+      await r.quit();
+    }
+  });
+});
+
+describe('redis best-effort clear watermark', () => {
+  it('is a key of its own with an expiry, in the counter\'s hash slot, holding the µs time as given', async () => {
+    const r = await connectRedis();
+    const p = freshPrefix();
+    try {
+      const be = new RedisBestEffortCache(r, p);
+      const ref = { namespace: 'n', name: 'x' };
+      await be.add(ref, 5n, Date.now() * 1000, null, null);
+      const clearUs = Date.now() * 1000 + 123;
+      await be.clear(ref, clearUs, 4000, null);
+      const keys = await r.keys(`${p}*`);
+      expect(keys).toEqual([`${p}wm:{1:n:x}`]); // same {tag} as the counter (one cluster slot); the counter itself is gone
+      expect(await r.get(keys[0]!)).toBe(String(clearUs));
+      const pttl = await r.pttl(keys[0]!);
+      expect(pttl).toBeGreaterThan(3000);
+      expect(pttl).toBeLessThanOrEqual(4000);
     } finally {
       await dropPrefix(r, p);
       await r.quit();

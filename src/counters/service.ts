@@ -173,13 +173,12 @@ export class CounterService {
     const ns = await this.namespaces.require(input.namespace);
     const event = this.toEvent(ns, input, true, 0n, Date.now());
     if (ns.mode === 'BEST_EFFORT') {
-      const { applied } = await this.call('cacheClear', 1, () =>
-        this.bestEffort.clear(event, this.dedupe(ns, event, input.idempotencyToken)),
+      const { applied, count } = await this.call('cacheClear', 1, () =>
+        this.bestEffort.clear(event, event.timeUs, this.watermarkTtlMs(ns, event), this.dedupe(ns, event, input.idempotencyToken)),
       );
       this.metrics.writes.inc({ mode: ns.mode, outcome: applied ? 'applied' : 'duplicate' });
-      const [count] = applied ? [0n] : await this.bestEffort.get([event]);
-      this.throttle.offer({ namespace: ns.name, name: event.name, count: count! });
-      return { counter: { namespace: ns.name, name: event.name, mode: ns.mode, count: count! }, applied };
+      this.throttle.offer({ namespace: ns.name, name: event.name, count });
+      return { counter: { namespace: ns.name, name: event.name, mode: ns.mode, count }, applied };
     }
     const [result] = await this.call('append', 1, () => this.store.append([event]));
     this.metrics.writes.inc({ mode: ns.mode, outcome: result!.applied ? 'applied' : 'duplicate' });
@@ -190,11 +189,23 @@ export class CounterService {
 
   private async addBestEffort(ns: NamespaceConfig, event: CounterEvent, token: TokenInput | null | undefined): Promise<WriteResult> {
     const r = await this.call('cacheAdd', 1, () =>
-      this.bestEffort.add(event, event.delta, ns.ttlSeconds, this.dedupe(ns, event, token)),
+      this.bestEffort.add(event, event.delta, event.timeUs, ns.ttlSeconds, this.dedupe(ns, event, token)),
     );
-    this.metrics.writes.inc({ mode: ns.mode, outcome: r.applied ? 'applied' : 'duplicate' });
+    this.metrics.writes.inc({ mode: ns.mode, outcome: r.applied ? 'applied' : r.superseded ? 'superseded' : 'duplicate' });
     if (r.applied) this.throttle.offer({ namespace: ns.name, name: event.name, count: r.count });
-    return { counter: { namespace: ns.name, name: event.name, mode: ns.mode, count: r.count }, applied: r.applied };
+    // An add generated at or before a clear is accepted (not a retry) but does not count: as
+    // in the durable modes, the payload says applied and the count leaves it out.
+    const applied = r.applied || r.superseded === true;
+    return { counter: { namespace: ns.name, name: event.name, mode: ns.mode, count: r.count }, applied };
+  }
+
+  /**
+   * How long a BEST_EFFORT clear's watermark must be kept: an add at or before the clear's
+   * time can be accepted (on any instance whose clock is within the skew margin of ours)
+   * only until that time + acceptLimit + skew margin; after that it would be refused anyway.
+   */
+  private watermarkTtlMs(ns: NamespaceConfig, event: CounterEvent): number {
+    return Math.max(1, Math.ceil(event.timeUs / 1000) + ns.acceptLimitMs + this.opts.skewMarginMs + 1 - Date.now());
   }
 
   /**
