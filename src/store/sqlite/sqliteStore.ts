@@ -178,7 +178,7 @@ export class SqliteStore implements Store {
     try {
       c = this.s.sumWindow.get(ref.namespace, ref.name, fromUs, toUs) as { t: bigint | null; s: bigint | null; n: bigint };
     } catch (err) {
-      if (!(err instanceof Error) || !/overflow/i.test(err.message)) throw err;
+      if (!isSumOverflow(err)) throw err;
       c = this.s.maxClear.get(ref.namespace, ref.name, fromUs, toUs) as { t: bigint | null };
     }
     const clearUs = c.t === null ? null : Number(c.t);
@@ -193,7 +193,7 @@ export class SqliteStore implements Store {
     } catch (err) {
       // SQLite's SUM refuses to overflow 64 bits; a window of huge deltas that cancel out is
       // still legal, so sum exactly in bigint instead.
-      if (!(err instanceof Error) || !/overflow/i.test(err.message)) throw err;
+      if (!isSumOverflow(err)) throw err;
       sum = 0n;
       events = 0;
       for (const r of this.s.sumRows.iterate(ref.namespace, ref.name, after, toUs) as Iterable<{ delta: bigint }>) {
@@ -231,6 +231,13 @@ export class SqliteStore implements Store {
     this.db.close();
   }
 }
+
+/**
+ * SQLite's SUM refuses to overflow 64 bits. Checked by message, not `instanceof Error`:
+ * the native module's errors may come from another realm (jest's sandbox, worker threads).
+ */
+const isSumOverflow = (err: unknown): boolean =>
+  typeof (err as { message?: unknown })?.message === 'string' && /integer overflow/i.test((err as Error).message);
 
 interface NsRow {
   name: string;
