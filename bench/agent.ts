@@ -45,7 +45,20 @@ export interface SubscribersTask {
   writeIntervalMs: number;
 }
 
-export type Task = HttpTask | ProbeTask | SubscribersTask;
+/** The Cassandra baseline: raw cassandra-driver prepared inserts of the service's event rows. */
+export interface CqlTask {
+  type: 'cql';
+  contactPoints: string[];
+  localDataCenter: string;
+  keyspace: string;
+  /** Concurrent inserts in flight (the HTTP load's connections). */
+  concurrency: number;
+  counters: number;
+  warmupS: number;
+  durationS: number;
+}
+
+export type Task = HttpTask | ProbeTask | SubscribersTask | CqlTask;
 
 export interface HttpResult {
   type: 'http';
@@ -272,8 +285,52 @@ async function runSubscribers(t: SubscribersTask): Promise<LagResult> {
   return { type: 'lag', lag: lag.summary(), fanout: fanout.summary(), timeouts, connected: ready };
 }
 
+async function runCql(t: CqlTask): Promise<HttpResult> {
+  const { Client, types } = await import('cassandra-driver');
+  const client = new Client({ contactPoints: t.contactPoints, localDataCenter: t.localDataCenter, keyspace: t.keyspace });
+  await client.connect();
+  // The same rows the service writes: its partitioning as stored in the keyspace's settings.
+  const settings = new Map((await client.execute('SELECT name, value FROM settings')).rows.map((r) => [String(r['name']), Number(r['value'])]));
+  const secondsPerBucket = settings.get('secondsPerBucket') ?? 600;
+  const bucketsPerId = settings.get('bucketsPerId') ?? 4;
+  const cql = 'INSERT INTO events (namespace, counter, time_bucket, event_bucket, time_us, event_id, clear, delta) VALUES (?, ?, ?, ?, ?, ?, ?, ?) USING TTL ?';
+  const opts = { prepare: true, isIdempotent: true, consistency: types.consistencies.localQuorum };
+  const samples = new Samples();
+  const start = performance.now();
+  const measureFrom = start + t.warmupS * 1000;
+  const end = measureFrom + t.durationS * 1000;
+  let done = 0;
+  let errors = 0;
+  let seq = 0;
+  const timer = setInterval(() => send({ type: 'progress', elapsedS: (performance.now() - start) / 1000, done, rate: 0 }), 1000);
+  await Promise.all(
+    Array.from({ length: t.concurrency }, async () => {
+      while (performance.now() < end) {
+        const timeUs = Date.now() * 1000;
+        const id = `raw${process.pid}.${seq++}`;
+        const params = ['bench', `c${Math.floor(Math.random() * t.counters)}`, Math.floor(timeUs / (secondsPerBucket * 1e6)), seq % bucketsPerId, types.Long.fromNumber(timeUs), id, false, types.Long.ONE, 7 * 86400];
+        const t0 = performance.now();
+        try {
+          await client.execute(cql, params, opts);
+        } catch {
+          errors++;
+        }
+        const t1 = performance.now();
+        if (t1 >= measureFrom && t1 <= end) {
+          samples.add(t1 - t0);
+          done++;
+        }
+      }
+    }),
+  );
+  clearInterval(timer);
+  await client.shutdown();
+  return { type: 'http', requests: done, seconds: t.durationS, rps: done / t.durationS, latency: samples.summary(), non2xx: 0, errors, timeouts: 0 };
+}
+
 process.once('message', (task: Task) => {
-  const run = task.type === 'http' ? runHttp(task) : task.type === 'probe' ? runProbe(task) : runSubscribers(task);
+  const run =
+    task.type === 'http' ? runHttp(task) : task.type === 'probe' ? runProbe(task) : task.type === 'cql' ? runCql(task) : runSubscribers(task);
   run.then(
     (result) => {
       send({ type: 'result', result });

@@ -27,6 +27,8 @@ export interface Options {
   scalingCounters: number[];
   json: string;
   cpuProf: boolean;
+  /** Fixed request rate for the throughput runs (A/B comparisons on a busy machine). */
+  rate?: number;
 }
 
 const HELP = `npm run bench -- [options]
@@ -39,7 +41,8 @@ const HELP = `npm run bench -- [options]
   --subscribers N      subscribers of the fan-out scenario (default 1000)
   --scaling a,b,c      distinct counters of the scaling curve (default 1,10000,1000000)
   --json PATH          where to write results (default bench/results/latest.json)
-  --cpu-prof           run the service under node --cpu-prof (profiles in the results dir)`;
+  --cpu-prof           run the service under node --cpu-prof (profiles in the results dir)
+  --rate N             offer a fixed N req/s instead of as many as answered (compare CPU µs/req)`;
 
 export function parseArgs(argv: string[]): Options {
   const o: Options = {
@@ -83,6 +86,7 @@ export function parseArgs(argv: string[]): Options {
       case '--scaling': o.scalingCounters = val().split(',').map(Number).filter((n) => n >= 1); break;
       case '--json': o.json = path.resolve(val()); break;
       case '--cpu-prof': o.cpuProf = true; break;
+      case '--rate': o.rate = num(); break;
       case '-h': case '--help': process.stdout.write(`${HELP}\n`); process.exit(0); break;
       default: throw new Error(`unknown option ${a}\n${HELP}`);
     }
@@ -155,12 +159,13 @@ class Bench {
   /** One autocannon run against a server, with live progress and the server's RSS. */
   async http(label: string, server: Server, spec: WorkloadSpec, extra: { rate?: number; durationS?: number; connections?: number } = {}): Promise<Figures> {
     const durationS = extra.durationS ?? this.o.durationS;
+    const rate = extra.rate ?? this.o.rate;
     const total = this.o.warmupS + durationS;
     const per = incrementsPerRequest(spec);
     let cpu0: { cpu: number; done: number } | undefined;
     let cpu1: { cpu: number; done: number } | undefined;
     const r = await runAgent<HttpResult>(
-      { type: 'http', url: server.url, spec, connections: extra.connections ?? this.o.connections, warmupS: this.o.warmupS, durationS, ...(extra.rate ? { rate: extra.rate } : {}) },
+      { type: 'http', url: server.url, spec, connections: extra.connections ?? this.o.connections, warmupS: this.o.warmupS, durationS, ...(rate ? { rate } : {}) },
       (p) => {
         if (p.elapsedS >= this.o.warmupS) {
           const at = { cpu: server.cpuMs(), done: p.done };
@@ -416,21 +421,58 @@ const SCENARIOS: Record<ScenarioName, Scenario> = {
     return rows;
   },
 
-  async cassandra() {
+  async cassandra(b) {
     const why = await cassandraUnavailable();
-    if (why) return [{ scenario: 'Cassandra mode', measured: `skipped: ${why}`, target: 'ratio >= 0.7 vs raw driver', met: null }];
-    return [{ scenario: 'Cassandra mode', measured: 'skipped: the raw-driver baseline is not written yet', target: 'ratio >= 0.7 vs raw driver', met: null }];
+    if (why) return [{ scenario: 'Cassandra mode, addCount', measured: `skipped: ${why}`, target: 'ratio >= 0.7 vs raw driver', met: null }];
+    // A keyspace of its own, so the bench never touches another one's data.
+    const keyspace = `bench_${Date.now().toString(36)}`;
+    const svc = await b.service('cassandra-service', { COUNTER_STORE: 'cassandra', CASSANDRA_KEYSPACE: keyspace });
+    let service: Figures;
+    try {
+      service = await b.http('cassandra · service (addCount)', svc, spec('add', 10_000));
+    } finally {
+      await svc.stop();
+    }
+    const total = b.o.warmupS + b.o.durationS;
+    const raw = await runAgent<HttpResult>(
+      {
+        type: 'cql',
+        contactPoints: (process.env.CASSANDRA_CONTACT_POINTS ?? '127.0.0.1:9042').split(','),
+        localDataCenter: process.env.CASSANDRA_LOCAL_DC ?? 'datacenter1',
+        keyspace,
+        concurrency: b.o.connections,
+        counters: 10_000,
+        warmupS: b.o.warmupS,
+        durationS: b.o.durationS,
+      },
+      (p) => progress(`  ${'cassandra · raw driver inserts'.padEnd(34)} ${fmt(Math.min(p.elapsedS, total))}/${total} s`),
+    );
+    const baseline: Figures = { rps: raw.rps, incrPerS: raw.rps, p50: raw.latency.p50, p99: raw.latency.p99, max: raw.latency.max, peakRssMb: NaN, errors: raw.errors };
+    progress(`  ${'cassandra · raw driver inserts'.padEnd(34)} ${fmt(raw.rps).padStart(7)} inserts/s  p50 ${ms(raw.latency.p50)} p99 ${ms(raw.latency.p99)} ms`, true);
+    const ratio = service.rps / baseline.rps;
+    return [
+      {
+        scenario: 'Cassandra mode, addCount',
+        service,
+        baseline,
+        ratio,
+        measured: `ratio ${ratio.toFixed(2)} (keyspace ${keyspace})`,
+        target: 'ratio >= 0.7 vs raw driver',
+        met: ratio >= 0.7,
+      },
+    ];
   },
 };
 
 async function cassandraUnavailable(): Promise<string | undefined> {
   if (!fs.existsSync(path.join(ROOT, 'dist', 'src', 'store', 'cassandra'))) return 'COUNTER_STORE=cassandra has not landed (no src/store/cassandra)';
+  const [host, port] = (process.env.CASSANDRA_CONTACT_POINTS ?? '127.0.0.1:9042').split(',')[0]!.split(':');
   const up = await new Promise<boolean>((resolve) => {
-    const s = net.connect(9042, '127.0.0.1');
+    const s = net.connect(Number(port ?? 9042), host!);
     s.once('connect', () => (s.destroy(), resolve(true)));
     s.once('error', () => resolve(false));
   });
-  return up ? undefined : 'no Cassandra on 127.0.0.1:9042 (scripts/services.sh starts one)';
+  return up ? undefined : `no Cassandra on ${host}:${port ?? 9042} (scripts/services.sh start starts one)`;
 }
 
 // ---- report -----------------------------------------------------------------------------
