@@ -30,7 +30,8 @@ export interface App {
   stop(): Promise<void>;
 }
 
-const PURGE_INTERVAL_MS = 60_000;
+// Retention is days by default; a purge walks every counter, so it runs rarely.
+const PURGE_INTERVAL_MS = 10 * 60_000;
 
 /** Wires the whole service and starts listening; the one entry point for main and tests. */
 export async function createApp(config: Config): Promise<App> {

@@ -10,10 +10,14 @@ import type {
   Store,
   WindowSummary,
 } from '../types';
+import { counterKey } from '../../model';
 import { GroupCommitter } from './groupCommit';
 import { MIGRATIONS } from './schema';
 
 type Stmt = Database.Statement<unknown[], unknown>;
+
+/** Counters per purge transaction. */
+const PURGE_CHUNK = 500;
 
 const EMPTY: WindowSummary = { clearUs: null, sum: 0n, events: 0 };
 const ZERO_ROLLUP: RollupRow = { count: 0n, checkpointUs: 0, lastWriteUs: 0 };
@@ -41,7 +45,8 @@ export class SqliteStore implements Store {
     | 'sumRows'
     | 'checkpoint'
     | 'pending'
-    | 'purge'
+    | 'purgeCounters'
+    | 'purgeCounter'
     | 'listNs'
     | 'getNs'
     | 'insertNs',
@@ -90,10 +95,12 @@ export class SqliteStore implements Store {
          WHERE namespace = ? AND last_write_us > checkpoint_us AND last_write_us <= ?
          ORDER BY last_write_us LIMIT ?`,
       ),
-      purge: p(
-        `DELETE FROM events WHERE namespace = ? AND time_us < ? AND time_us <=
-           (SELECT r.checkpoint_us FROM rollups r WHERE r.namespace = events.namespace AND r.counter = events.counter)`,
+      // Retention per counter: a range delete on the primary key, bounded by the checkpoint so
+      // that an event is never dropped before it was rolled up.
+      purgeCounters: p(
+        'SELECT counter, checkpoint_us FROM rollups WHERE namespace = ? AND counter > ? ORDER BY counter LIMIT ?',
       ),
+      purgeCounter: p('DELETE FROM events WHERE namespace = ? AND counter = ? AND time_us < ? AND time_us <= ?'),
       listNs: p('SELECT * FROM namespaces ORDER BY name'),
       getNs: p('SELECT * FROM namespaces WHERE name = ?'),
       insertNs: p(
@@ -142,13 +149,21 @@ export class SqliteStore implements Store {
   private commit(events: CounterEvent[]): AppendResult[] {
     return this.db.transaction(() => {
       const results: AppendResult[] = new Array(events.length);
+      // One roll-up row upsert per counter of the group (with its newest event), not one per
+      // event: a hot counter's many writes in one group cost one.
+      const newest = new Map<string, CounterEvent>();
       for (let i = 0; i < events.length; i++) {
         const e = events[i]!;
         const r = this.s.insertEvent.run(e.namespace, e.name, e.timeUs, e.eventId, e.clear ? 1 : 0, e.delta);
         const applied = r.changes === 1;
-        if (applied) this.s.touchRollup.run(e.namespace, e.name, e.timeUs);
+        if (applied) {
+          const key = counterKey(e);
+          const seen = newest.get(key);
+          if (!seen || e.timeUs > seen.timeUs) newest.set(key, e);
+        }
         results[i] = { applied };
       }
+      for (const e of newest.values()) this.s.touchRollup.run(e.namespace, e.name, e.timeUs);
       return results;
     }).immediate();
   }
@@ -218,8 +233,22 @@ export class SqliteStore implements Store {
     }));
   }
 
+  /**
+   * Walks the namespace's counters in chunks, yielding to the event loop between them: one
+   * statement over all events would scan the whole namespace on the event loop at once.
+   */
   async purge(ns: NamespaceConfig, beforeUs: number): Promise<number> {
-    return this.s.purge.run(ns.name, beforeUs).changes;
+    let deleted = 0;
+    let after = '';
+    for (;;) {
+      const rows = this.s.purgeCounters.all(ns.name, after, PURGE_CHUNK) as { counter: string; checkpoint_us: number }[];
+      if (rows.length === 0) return deleted;
+      this.db.transaction(() => {
+        for (const r of rows) deleted += this.s.purgeCounter.run(ns.name, r.counter, beforeUs, r.checkpoint_us).changes;
+      })();
+      after = rows[rows.length - 1]!.counter;
+      await new Promise((r) => setImmediate(r));
+    }
   }
 
   async ping(): Promise<void> {
