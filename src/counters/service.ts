@@ -55,6 +55,14 @@ const NEAR_EDGE = 1n << 62n;
 const near = (v: bigint): boolean => v >= NEAR_EDGE || v <= -NEAR_EDGE;
 
 /**
+ * A busy counter's checkpoint could move on every roll-up (the settled window advances with
+ * the clock). Each move is a store write, so it moves at most once per this step, unless the
+ * move absorbs the counter's last write (which ends its pending state): roll-ups stay as
+ * frequent as convergence needs, checkpoint writes do not follow them.
+ */
+const CHECKPOINT_STEP_US = 1_000_000;
+
+/**
  * The counter operations of the contract, per namespace mode, on top of the store seams.
  *
  * - BEST_EFFORT: the cache (memory or Redis); no events, no roll-up.
@@ -388,7 +396,10 @@ export class CounterService {
       const checkpoints: CheckpointWrite[] = [];
       for (let i = 0; i < group.length; i++) {
         const c = folded[i]!.checkpoint;
-        if (c) checkpoints.push({ ref: group[i]!, ...c });
+        const was = snaps[i]!.rollup;
+        if (c && (c.checkpointUs - was.checkpointUs >= CHECKPOINT_STEP_US || was.lastWriteUs <= c.checkpointUs)) {
+          checkpoints.push({ ref: group[i]!, ...c });
+        }
         this.latest.set(counterKey(group[i]!), folded[i]!.exact);
       }
       if (checkpoints.length > 0) {
