@@ -324,6 +324,8 @@ async function runCql(t: CqlTask): Promise<HttpResult> {
     }),
   );
   clearInterval(timer);
+  // The keyspace was the bench's own (made by the service it started): leave nothing behind.
+  await client.execute(`DROP KEYSPACE IF EXISTS ${t.keyspace}`).catch(() => undefined);
   await client.shutdown();
   return { type: 'http', requests: done, seconds: t.durationS, rps: done / t.durationS, latency: samples.summary(), non2xx: 0, errors, timeouts: 0 };
 }
