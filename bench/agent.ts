@@ -62,7 +62,10 @@ export type Task = HttpTask | ProbeTask | SubscribersTask | CqlTask;
 
 export interface HttpResult {
   type: 'http';
+  /** Responses in the measured window. */
   requests: number;
+  /** Responses in the whole run, warm-up included. */
+  total: number;
   seconds: number;
   rps: number;
   latency: LatencySummary;
@@ -120,7 +123,9 @@ async function runHttp(t: HttpTask): Promise<HttpResult> {
     ],
   });
   let measuredEnd = 0;
+  let total = 0;
   inst.on('response', (_c, status, _b, ms) => {
+    total++;
     const now = performance.now();
     if (now < measureFrom) return;
     measuredEnd = now;
@@ -139,6 +144,7 @@ async function runHttp(t: HttpTask): Promise<HttpResult> {
   return {
     type: 'http',
     requests: done,
+    total,
     seconds,
     rps: done / seconds,
     latency: samples.summary(),
@@ -212,7 +218,16 @@ async function runProbe(t: ProbeTask): Promise<LagResult> {
       await sleep(Math.random() * 100);
       while (performance.now() < deadline) {
         const r = await post(t.url, addOne(t.namespace, name));
-        if (r.errors) throw new Error(`probe write failed: ${JSON.stringify(r.errors)}`);
+        if (r.errors) {
+          // An overloaded server can hold a request past the accept limit: the write is
+          // refused (IDEMPOTENCY_TOKEN_EXPIRED), nothing was added. Count it as a miss.
+          if (!JSON.stringify(r.errors).includes('IDEMPOTENCY_TOKEN_EXPIRED')) throw new Error(`probe write failed: ${JSON.stringify(r.errors)}`);
+          if (performance.now() >= measureFrom) {
+            lags.add(TIMEOUT_MS);
+            timeouts++;
+          }
+          continue;
+        }
         const ack = performance.now();
         expected += 1n;
         const ok = await waitFor(() => latest !== undefined && latest >= expected, TIMEOUT_MS);
@@ -327,7 +342,7 @@ async function runCql(t: CqlTask): Promise<HttpResult> {
   // The keyspace was the bench's own (made by the service it started): leave nothing behind.
   await client.execute(`DROP KEYSPACE IF EXISTS ${t.keyspace}`).catch(() => undefined);
   await client.shutdown();
-  return { type: 'http', requests: done, seconds: t.durationS, rps: done / t.durationS, latency: samples.summary(), non2xx: 0, errors, timeouts: 0 };
+  return { type: 'http', requests: done, total: done, seconds: t.durationS, rps: done / t.durationS, latency: samples.summary(), non2xx: 0, errors, timeouts: 0 };
 }
 
 process.once('message', (task: Task) => {

@@ -105,6 +105,8 @@ export interface Figures {
   p99: number;
   max: number;
   peakRssMb: number;
+  /** Share of the increments sent that the service applied (when below 100%). */
+  acceptedShare?: number;
   /** Server CPU time per request over the measured window (robust to a busy machine), µs. */
   cpuUsPerReq?: number;
   errors: number;
@@ -162,6 +164,9 @@ class Bench {
     const rate = extra.rate ?? this.o.rate;
     const total = this.o.warmupS + durationS;
     const per = incrementsPerRequest(spec);
+    // Items an overloaded server refuses (e.g. a generation time past the accept limit by
+    // the time the request is read) are not increments: count what the service applied.
+    const writesBefore = per > 0 && server.name.includes('service') ? await appliedWrites(server) : undefined;
     let cpu0: { cpu: number; done: number } | undefined;
     let cpu1: { cpu: number; done: number } | undefined;
     const r = await runAgent<HttpResult>(
@@ -179,9 +184,15 @@ class Bench {
         );
       },
     );
+    let accepted = 1;
+    if (writesBefore !== undefined) {
+      const applied = (await appliedWrites(server)) - writesBefore;
+      accepted = Math.min(1, applied / Math.max(1, r.total * per));
+    }
     const f: Figures = {
       rps: r.rps,
-      ...(per > 0 ? { incrPerS: r.rps * per } : {}),
+      ...(per > 0 ? { incrPerS: r.rps * per * accepted } : {}),
+      ...(accepted < 0.999 ? { acceptedShare: accepted } : {}),
       p50: r.latency.p50,
       p99: r.latency.p99,
       max: r.latency.max,
@@ -191,7 +202,8 @@ class Bench {
     };
     progress(
       `  ${label.padEnd(34)} ${fmt(f.rps).padStart(7)} req/s${f.incrPerS !== undefined && per !== 1 ? ` (${fmt(f.incrPerS)} incr/s)` : ''}` +
-        `  p50 ${ms(f.p50)} p99 ${ms(f.p99)} max ${ms(f.max)} ms  peak rss ${fmt(f.peakRssMb)} MB  cpu ${fmt(f.cpuUsPerReq)} µs/req${f.errors ? `  ERRORS ${f.errors}` : ''}`,
+        `  p50 ${ms(f.p50)} p99 ${ms(f.p99)} max ${ms(f.max)} ms  peak rss ${fmt(f.peakRssMb)} MB  cpu ${fmt(f.cpuUsPerReq)} µs/req${f.errors ? `  ERRORS ${f.errors}` : ''}` +
+        (f.acceptedShare !== undefined ? `  only ${(f.acceptedShare * 100).toFixed(1)}% of increments applied` : ''),
       true,
     );
     return f;
@@ -219,6 +231,15 @@ class Bench {
 
   async probe(server: Server, durationS: number, startDelayS: number): Promise<LagResult> {
     return runAgent<LagResult>({ type: 'probe', url: server.url, namespace: 'bench', probes: 10, durationS, startDelayS });
+  }
+}
+
+/** Writes the service applied so far (counter_writes_total, every outcome but refusals). */
+async function appliedWrites(s: Server): Promise<number> {
+  try {
+    return (await s.metrics()).get('counter_writes_total') ?? 0;
+  } catch {
+    return NaN;
   }
 }
 
