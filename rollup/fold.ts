@@ -16,14 +16,20 @@ export interface Folded {
   checkpoint: { count: bigint; checkpointUs: number } | null;
 }
 
-export function fold(s: CounterSnapshot): Folded {
+/**
+ * Folds a snapshot. The checkpoint moves only when it absorbs something: the last of the
+ * pending writes (which ends the counter's pending state, as the sweeper needs), or settled
+ * events, and then only in steps of at least `minStepUs`: a busy counter's settled window
+ * advances with the clock, and without a step every roll-up of it would write a checkpoint.
+ */
+export function fold(s: CounterSnapshot, minStepUs = 0): Folded {
   const settledCount = applyWindow(s.rollup.count, s.settled);
   const exact = clamp(applyWindow(settledCount, s.tail));
   const { checkpointUs, lastWriteUs } = s.rollup;
-  // Move the checkpoint only when it absorbs something: settled events, or the last of the
-  // pending writes (which then stops the counter from being listed as pending).
   const moves =
-    s.settleUs > checkpointUs && lastWriteUs > checkpointUs && (s.settled.events > 0 || lastWriteUs <= s.settleUs);
+    s.settleUs > checkpointUs &&
+    lastWriteUs > checkpointUs &&
+    (lastWriteUs <= s.settleUs || (s.settled.events > 0 && s.settleUs - checkpointUs >= minStepUs));
   return { exact, checkpoint: moves ? { count: clamp(settledCount), checkpointUs: s.settleUs } : null };
 }
 

@@ -55,10 +55,8 @@ const NEAR_EDGE = 1n << 62n;
 const near = (v: bigint): boolean => v >= NEAR_EDGE || v <= -NEAR_EDGE;
 
 /**
- * A busy counter's checkpoint could move on every roll-up (the settled window advances with
- * the clock). Each move is a store write, so it moves at most once per this step, unless the
- * move absorbs the counter's last write (which ends its pending state): roll-ups stay as
- * frequent as convergence needs, checkpoint writes do not follow them.
+ * Smallest step of a checkpoint that does not absorb the counter's last write (see fold):
+ * roll-ups stay as frequent as convergence needs, checkpoint writes do not follow them.
  */
 const CHECKPOINT_STEP_US = 1_000_000;
 
@@ -392,14 +390,11 @@ export class CounterService {
       if (!ns || ns.mode === 'BEST_EFFORT') continue;
       const asOfMs = Date.now();
       const snaps = await this.call('readSnapshots', group.length, () => this.store.readSnapshots(group, this.settleUs(ns)));
-      const folded = snaps.map(fold);
+      const folded = snaps.map((snap) => fold(snap, CHECKPOINT_STEP_US));
       const checkpoints: CheckpointWrite[] = [];
       for (let i = 0; i < group.length; i++) {
         const c = folded[i]!.checkpoint;
-        const was = snaps[i]!.rollup;
-        if (c && (c.checkpointUs - was.checkpointUs >= CHECKPOINT_STEP_US || was.lastWriteUs <= c.checkpointUs)) {
-          checkpoints.push({ ref: group[i]!, ...c });
-        }
+        if (c) checkpoints.push({ ref: group[i]!, ...c });
         this.latest.set(counterKey(group[i]!), folded[i]!.exact);
       }
       if (checkpoints.length > 0) {

@@ -100,3 +100,23 @@ describe('clamp', () => {
     expect(clamp(-3n)).toBe(-3n);
   });
 });
+
+describe('fold with a minimum checkpoint step', () => {
+  const STEP = 1_000_000;
+
+  it('does not move a busy counter by less than the step', () => {
+    // Settled events exist, but the last write is still in the tail and the window is short.
+    const f = fold(snap({ count: 5n, checkpointUs: 10_000_000, lastWriteUs: 20_000_000, settled: w(3n, 2), tail: w(4n, 1), settleUs: 10_500_000 }), STEP);
+    expect(f).toEqual({ exact: 12n, checkpoint: null });
+  });
+
+  it('moves a busy counter once the step is reached', () => {
+    const f = fold(snap({ count: 5n, checkpointUs: 10_000_000, lastWriteUs: 20_000_000, settled: w(3n, 2), tail: w(4n, 1), settleUs: 11_000_000 }), STEP);
+    expect(f).toEqual({ exact: 12n, checkpoint: { count: 8n, checkpointUs: 11_000_000 } });
+  });
+
+  it('always moves when it absorbs the last write, however short the step', () => {
+    const f = fold(snap({ count: 5n, checkpointUs: 10_000_000, lastWriteUs: 10_100_000, settled: w(3n, 2), settleUs: 10_200_000 }), STEP);
+    expect(f).toEqual({ exact: 8n, checkpoint: { count: 8n, checkpointUs: 10_200_000 } });
+  });
+});
