@@ -21,6 +21,12 @@ const DEFAULT_RETENTION_SECONDS = 7 * 24 * 3600;
 const PRE_INSERT_BUDGET_MS = 1000;
 const INSERT_TIMEOUT_MS = 2000;
 const NO_RETRY = new cassandra.policies.retry.FallthroughRetryPolicy();
+/** Partitions one counter scan reads at once (the shared limiter bounds the whole instance). */
+const SCAN_POOL = 16;
+
+/** Events are kept retention seconds after their write; this covers accept limits and skew. */
+const RETENTION_SLACK_S = 3600;
+
 /** first_write_us is min-merged by writing it USING TIMESTAMP (MIN_MERGE_BASE - time). */
 const MIN_MERGE_BASE = BigInt(Number.MAX_SAFE_INTEGER);
 
@@ -353,7 +359,12 @@ export class CassandraStore implements Store {
     if (rollup.lastWriteUs <= rollup.checkpointUs) return { rollup, settled: EMPTY, tail: EMPTY, settleUs };
     // One scatter over the buckets of (checkpoint, last write], split in memory into the
     // settled window (checkpoint, settleUs] and the live tail after max(checkpoint, settleUs).
-    const fromUs = Math.max(rollup.checkpointUs, firstWriteUs - 1);
+    // first_write_us bounds the first scan of a counter that has no checkpoint yet. It can be
+    // missing while the marks of the counter's very first append are still being written
+    // (last_write_us landed first): then fall back on retention, older events have expired.
+    // Without that bound the scan would start at time bucket 0 (millions of queries).
+    const retentionFloorUs = rollup.lastWriteUs - ((await this.ttlFor(ref.namespace)) + RETENTION_SLACK_S) * 1_000_000;
+    const fromUs = Math.max(rollup.checkpointUs, firstWriteUs - 1, retentionFloorUs);
     const split = Math.max(rollup.checkpointUs, settleUs);
     const settled = new Summer();
     const tail = new Summer();
@@ -383,26 +394,28 @@ export class CassandraStore implements Store {
     const first = this.timeBucket(fromUs + 1);
     const last = this.timeBucket(Math.max(lastWriteUs, fromUs + 1));
     const from = BigInt(fromUs);
-    const parts: Promise<void>[] = [];
-    for (let tb = first; tb <= last; tb++) {
-      for (let eb = 0; eb < this.layout.bucketsPerId; eb++) {
-        parts.push(
-          (async () => {
-            let pageState: string | undefined;
-            do {
-              const r = await this.read(
-                'SELECT time_us, clear, delta FROM events WHERE namespace = ? AND counter = ? AND time_bucket = ? AND event_bucket = ? AND time_us > ?',
-                [ref.namespace, ref.name, BigInt(tb), eb, from],
-                { fetchSize: 5000, ...(pageState ? { pageState } : {}) },
-              );
-              for (const row of r.rows) visit(Number(row['time_us'] as bigint), row['clear'] === true, (row['delta'] as bigint | null) ?? 0n);
-              pageState = r.pageState ?? undefined;
-            } while (pageState);
-          })(),
+    const scanPartition = async (tb: number, eb: number): Promise<void> => {
+      let pageState: string | undefined;
+      do {
+        const r = await this.read(
+          'SELECT time_us, clear, delta FROM events WHERE namespace = ? AND counter = ? AND time_bucket = ? AND event_bucket = ? AND time_us > ?',
+          [ref.namespace, ref.name, BigInt(tb), eb, from],
+          { fetchSize: 5000, ...(pageState ? { pageState } : {}) },
         );
-      }
-    }
-    await Promise.all(parts);
+        for (const row of r.rows) visit(Number(row['time_us'] as bigint), row['clear'] === true, (row['delta'] as bigint | null) ?? 0n);
+        pageState = r.pageState ?? undefined;
+      } while (pageState);
+    };
+    // A bounded pool walks the partitions: a long window (a counter quiet for days) then costs
+    // time, never one promise per partition held in memory at once.
+    const partitions = (function* (bucketsPerId: number) {
+      for (let tb = first; tb <= last; tb++) for (let eb = 0; eb < bucketsPerId; eb++) yield [tb, eb] as const;
+    })(this.layout.bucketsPerId);
+    const worker = async (): Promise<void> => {
+      for (let n = partitions.next(); !n.done; n = partitions.next()) await scanPartition(n.value[0], n.value[1]);
+    };
+    const total = (last - first + 1) * this.layout.bucketsPerId;
+    await Promise.all(Array.from({ length: Math.min(SCAN_POOL, total) }, worker));
   }
 
   /**
