@@ -56,3 +56,26 @@ describe.each(['EVENTUAL', 'ACCURATE'] as const)('addCounts in %s mode', (mode) 
     expect(r.data!.addCounts.acceptedCount).toBe(2);
   });
 });
+
+describe('addCounts when the event store fails', () => {
+  let s: TestServer;
+  beforeAll(async () => {
+    s = await startServer();
+    await createNamespace(s, 'bulk_be', 'BEST_EFFORT');
+    await createNamespace(s, 'bulk_ev', 'EVENTUAL');
+  });
+  afterAll(() => s.stop());
+
+  it('refuses the durable items with UNAVAILABLE and still reports the best-effort ones it applied', async () => {
+    // A real failure of the embedded store: its database is closed under the running service.
+    await s.app.backends.store.close();
+    const r = await s.gql<{ addCounts: { acceptedCount: number; items: { applied: boolean; error: { code: string } | null; counter: { count: string } | null }[] } }>(
+      `mutation ($inputs: [AddCountInput!]!) { addCounts(inputs: $inputs) { acceptedCount items { applied error { code } counter { count } } } }`,
+      { inputs: [{ namespace: 'bulk_be', name: 'x', delta: '3' }, { namespace: 'bulk_ev', name: 'y', delta: '4' }] },
+    );
+    expect(r.errors).toBeUndefined();
+    expect(r.data!.addCounts.acceptedCount).toBe(1);
+    expect(r.data!.addCounts.items[0]).toEqual({ applied: true, error: null, counter: { count: '3' } });
+    expect(r.data!.addCounts.items[1]!.error!.code).toBe('UNAVAILABLE');
+  });
+});

@@ -16,7 +16,7 @@ import {
   type NamespaceConfig,
 } from '../model';
 import type { PubSub } from '../pubsub/types';
-import type { CheckpointWrite, CounterSnapshot, Store } from '../store/types';
+import type { AppendResult, CheckpointWrite, CounterSnapshot, Store } from '../store/types';
 import { checkGenerationTime, checkName, checkToken } from '../validate';
 import type { NamespaceRegistry } from './namespaces';
 import { PublishThrottle } from './publishThrottle';
@@ -148,13 +148,19 @@ export class CounterService {
       }
     }
     if (durable.length > 0) {
-      let results;
+      let results: AppendResult[];
       try {
         results = await this.call('append', durable.length, () => this.store.append(durable.map((d) => d.event)));
+      } catch (err) {
+        // The store refused the whole group (nothing of it written): each durable item gets the
+        // refusal, while the BEST_EFFORT items of the same request keep their own outcome
+        // (they may already be applied, so the request must not fail as a whole).
+        for (const d of durable) out[d.i] = asRefusal(err);
+        results = [];
       } finally {
         for (const d of durable) this.hold(d.event, -1n);
       }
-      for (let j = 0; j < durable.length; j++) {
+      for (let j = 0; j < results.length; j++) {
         const { i, ns, event } = durable[j]!;
         const applied = results[j]!.applied;
         this.metrics.writes.inc({ mode: ns.mode, outcome: applied ? 'applied' : 'duplicate' });
