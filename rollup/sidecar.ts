@@ -14,6 +14,8 @@ export interface SidecarOptions {
   /** Batch duration the drainer steers towards when it resizes batches. */
   batchTargetMs: number;
   sweepIntervalMs: number;
+  /** The store has no writer but this process (see Store.exclusiveWriter). */
+  exclusiveStore: boolean;
 }
 
 /** Does the work for one batch of counters: read, fold, checkpoint, cache, publish. */
@@ -74,14 +76,14 @@ export class RollupSidecar {
   /**
    * Offers a counter that was read. A read only has to trigger a roll-up when the counter may
    * hold writes its last roll-up did not see: always after a write by this instance, and,
-   * when other instances can write to the same store (not `exclusive`), once the last
+   * when other instances can write to the same store (not `exclusiveStore`), once the last
    * roll-up is older than the sweep interval. A store only this process writes to (the
    * embedded one) needs no roll-up for reads of a counter rolled up since its last write.
    */
-  notifyRead(ref: CounterRef, exclusive: boolean): void {
+  notifyRead(ref: CounterRef): void {
     if (this.stopped) return;
     const at = this.fresh.get(counterKey(ref));
-    if (at !== undefined && (exclusive || performance.now() - at < this.opts.sweepIntervalMs)) {
+    if (at !== undefined && (this.opts.exclusiveStore || performance.now() - at < this.opts.sweepIntervalMs)) {
       this.metrics.rollupOffers.inc({ outcome: 'fresh' });
       return;
     }

@@ -56,7 +56,7 @@ export async function createApp(config: Config): Promise<App> {
       localCacheSize: config.rollup.localCacheSize,
     },
   );
-  const sidecar = await createRollupSidecar(config.rollup, service, metrics, log);
+  const sidecar = await createRollupSidecar(config.rollup, backends.store.exclusiveWriter, service, metrics, log);
   service.attachSidecar(sidecar);
   sidecar.start();
   const purgeTimer = setInterval(() => {

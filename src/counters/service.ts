@@ -345,7 +345,7 @@ export class CounterService {
         }
         // Every read triggers a roll-up, so a quiet counter converges by itself.
         // (A counter rolled up since its last write needs none: see RollupSidecar.notifyRead.)
-        for (const ref of refs) this.sidecar?.notifyRead(ref, this.store.kind === 'embedded');
+        for (const ref of refs) this.sidecar?.notifyRead(ref);
         let k = 0;
         return cached.map((v) => v ?? fresh[k++]!);
       }

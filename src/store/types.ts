@@ -78,6 +78,11 @@ export interface EventStore {
 
 export interface Store extends NamespaceStore, EventStore {
   readonly kind: string;
+  /**
+   * True when this process is the only writer of the store (the embedded one): then a
+   * counter rolled up since this process's last write to it is known to be current.
+   */
+  readonly exclusiveWriter: boolean;
   /** Throws when the backend cannot be reached (readiness). */
   ping(): Promise<void>;
   close(): Promise<void>;

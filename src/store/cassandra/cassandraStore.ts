@@ -58,6 +58,7 @@ interface Layout {
  */
 export class CassandraStore implements Store {
   readonly kind = 'cassandra';
+  readonly exclusiveWriter = false;
   private readonly rc: number;
   private readonly wc: number;
   private readonly limiter: Limiter;

@@ -33,6 +33,7 @@ const ZERO_ROLLUP: RollupRow = { count: 0n, checkpointUs: 0, lastWriteUs: 0 };
  */
 export class SqliteStore implements Store {
   readonly kind = 'embedded';
+  readonly exclusiveWriter = true;
   private readonly db: Database.Database;
   private readonly committer: GroupCommitter<CounterEvent, AppendResult>;
   private readonly s: Record<
