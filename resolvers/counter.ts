@@ -1,6 +1,6 @@
 import type { CounterResolvers, NamespaceResolvers } from '../src/generated/graphql';
-import { badInput, CounterError, ErrorCode } from '../src/errors';
-import type { CounterModel } from '../src/model';
+import { badInput, namespaceNotFound } from '../src/errors';
+import { counterOf, type CounterModel } from '../src/model';
 import { checkName } from '../src/validate';
 
 /**
@@ -31,14 +31,14 @@ export const Counter: CounterResolvers = {
       const nsName = keyField('Counter', 'namespace', ref.namespace);
       const name = checkName('name', keyField('Counter', 'name', ref.name));
       const ns = await loaders.namespace.load(nsName);
-      if (!ns) throw new CounterError(ErrorCode.NamespaceNotFound, `namespace ${JSON.stringify(nsName)} does not exist`, { namespace: nsName });
-      return { namespace: ns.name, name, mode: ns.mode };
+      if (!ns) throw namespaceNotFound(nsName);
+      return counterOf(ns, name);
     }),
 };
 
 export const Namespace: NamespaceResolvers = {
-  counter: (ns, { name }): CounterModel => ({ namespace: ns.name, name: checkName('name', name), mode: ns.mode }),
+  counter: (ns, { name }): CounterModel => counterOf(ns, checkName('name', name)),
   counters: (ns, { names }): CounterModel[] =>
-    names.map((name) => ({ namespace: ns.name, name: checkName('name', name), mode: ns.mode })),
+    names.map((name) => counterOf(ns, checkName('name', name))),
   __resolveReference: (ref, { loaders }) => settled(async () => loaders.namespace.load(keyField('Namespace', 'name', ref.name))),
 };

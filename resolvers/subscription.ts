@@ -1,6 +1,6 @@
 import type { SubscriptionResolvers } from '../src/generated/graphql';
 import type { RequestContext } from '../src/context';
-import type { CounterModel } from '../src/model';
+import { counterOf, type CounterModel } from '../src/model';
 import { checkName } from '../src/validate';
 import { LatestValueIterator } from './latestValue';
 
@@ -28,7 +28,7 @@ export const Subscription: SubscriptionResolvers = {
       const send = (count: bigint): void => {
         if (count === last) return;
         last = count;
-        it.push({ namespace: ns.name, name, mode: ns.mode, count });
+        it.push(counterOf(ns, name, count));
       };
       listening.unsubscribe = service.pubsub.subscribe({ namespace: ns.name, name }, (u) => send(u.count));
       try {

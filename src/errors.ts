@@ -28,6 +28,9 @@ export class CounterError extends GraphQLError {
   }
 }
 
+export const namespaceNotFound = (name: string): CounterError =>
+  new CounterError(ErrorCode.NamespaceNotFound, `namespace ${JSON.stringify(name)} does not exist`, { namespace: name });
+
 export const badInput = (message: string, extra?: Record<string, unknown>): CounterError =>
   new CounterError(ErrorCode.BadUserInput, message, extra);
 

@@ -29,6 +29,10 @@ export interface CounterModel extends CounterRef {
   count?: bigint;
 }
 
+/** A counter of a namespace, its name checked; `count` left for the loader unless given. */
+export const counterOf = (ns: NamespaceConfig, name: string, count?: bigint): CounterModel =>
+  count === undefined ? { namespace: ns.name, name, mode: ns.mode } : { namespace: ns.name, name, mode: ns.mode, count };
+
 export type NamespaceModel = NamespaceConfig;
 
 export interface AddCountPayloadModel {

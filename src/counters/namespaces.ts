@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { CounterError, ErrorCode } from '../errors';
+import { CounterError, ErrorCode, namespaceNotFound } from '../errors';
 import type { NamespaceConfig } from '../model';
 import type { NamespaceStore } from '../store/types';
 import { checkName, normalizeNamespace, sameNamespaceSettings, type NamespaceInputLike } from '../validate';
@@ -39,7 +39,7 @@ export class NamespaceRegistry {
   /** The namespace, or NAMESPACE_NOT_FOUND. */
   async require(name: string): Promise<NamespaceConfig> {
     const ns = await this.find(name);
-    if (!ns) throw new CounterError(ErrorCode.NamespaceNotFound, `namespace ${JSON.stringify(name)} does not exist`, { namespace: name });
+    if (!ns) throw namespaceNotFound(name);
     return ns;
   }
 

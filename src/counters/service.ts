@@ -9,6 +9,7 @@ import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import {
   counterKey,
+  counterOf,
   inInt64,
   type CounterEvent,
   type CounterModel,
@@ -166,7 +167,7 @@ export class CounterService {
         this.metrics.writes.inc({ mode: ns.mode, outcome: applied ? 'applied' : 'duplicate' });
         if (applied) this.bumpEstimate(event);
         this.sidecar?.notify(event);
-        out[i] = { counter: { namespace: ns.name, name: event.name, mode: ns.mode }, applied };
+        out[i] = { counter: counterOf(ns, event.name), applied };
       }
     }
     await Promise.all(cached);
@@ -177,7 +178,7 @@ export class CounterService {
   async addAndGet(input: AddInput): Promise<CounterModel> {
     const r = await this.add(input);
     if (r.counter.count !== undefined) return r.counter;
-    return this.withExactCount(r.counter);
+    return this.withExactCount(await this.namespaces.require(r.counter.namespace), r.counter.name);
   }
 
   /** ClearCount: zero as of the token's generation time (or now). */
@@ -190,12 +191,12 @@ export class CounterService {
       );
       this.metrics.writes.inc({ mode: ns.mode, outcome: applied ? 'applied' : 'duplicate' });
       this.throttle.offer({ namespace: ns.name, name: event.name, count });
-      return { counter: { namespace: ns.name, name: event.name, mode: ns.mode, count }, applied };
+      return { counter: counterOf(ns, event.name, count), applied };
     }
     const [result] = await this.call('append', 1, () => this.store.append([event]));
     this.metrics.writes.inc({ mode: ns.mode, outcome: result!.applied ? 'applied' : 'duplicate' });
     this.sidecar?.notify(event);
-    const counter = await this.withExactCount({ namespace: ns.name, name: event.name, mode: ns.mode });
+    const counter = await this.withExactCount(ns, event.name);
     return { counter, applied: result!.applied };
   }
 
@@ -208,7 +209,7 @@ export class CounterService {
     // An add generated at or before a clear is accepted (not a retry) but does not count: as
     // in the durable modes, the payload says applied and the count leaves it out.
     const applied = r.applied || r.superseded === true;
-    return { counter: { namespace: ns.name, name: event.name, mode: ns.mode, count: r.count }, applied };
+    return { counter: counterOf(ns, event.name, r.count), applied };
   }
 
   /**
@@ -363,10 +364,9 @@ export class CounterService {
     });
   }
 
-  private async withExactCount(c: CounterModel): Promise<CounterModel> {
-    const ns = await this.namespaces.require(c.namespace);
-    const [count] = await this.exactCounts(ns, [c]);
-    return { ...c, count: count! };
+  private async withExactCount(ns: NamespaceConfig, name: string): Promise<CounterModel> {
+    const [count] = await this.exactCounts(ns, [{ namespace: ns.name, name }]);
+    return counterOf(ns, name, count!);
   }
 
   /**
