@@ -11,11 +11,14 @@ import { checkName, normalizeNamespace, sameNamespaceSettings, type NamespaceInp
  */
 export class NamespaceRegistry {
   private readonly cache = new Map<string, NamespaceConfig>();
+  private loadedAt = 0;
 
   constructor(private readonly store: NamespaceStore) {}
 
   async load(): Promise<void> {
+    const started = Date.now();
     for (const ns of await this.store.listNamespaces()) this.cache.set(ns.name, ns);
+    this.loadedAt = started;
   }
 
   /** Creates the namespaces of a JSON file (an array of NamespaceInput) at start. */
@@ -57,8 +60,14 @@ export class NamespaceRegistry {
     return ns;
   }
 
-  async list(): Promise<NamespaceConfig[]> {
-    await this.load();
+  /**
+   * Every namespace, sorted. The store is listed again when the last listing is older than
+   * maxAgeMs (0: always, for the `namespaces` query), so background work such as the roll-up
+   * sweeper, which runs every second, does not scan the namespaces table each time yet still
+   * learns of namespaces created through other instances.
+   */
+  async list(maxAgeMs = 0): Promise<NamespaceConfig[]> {
+    if (Date.now() - this.loadedAt >= maxAgeMs) await this.load();
     return [...this.cache.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 

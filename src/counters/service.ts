@@ -61,6 +61,9 @@ const near = (v: bigint): boolean => v >= NEAR_EDGE || v <= -NEAR_EDGE;
  */
 const CHECKPOINT_STEP_US = 1_000_000;
 
+/** How stale the namespace list of background work (sweeps, purges) may be. */
+const NAMESPACE_RELIST_MS = 30_000;
+
 /**
  * The counter operations of the contract, per namespace mode, on top of the store seams.
  *
@@ -419,7 +422,7 @@ export class CounterService {
   /** Durable un-rolled counters, for the sidecar's sweeps (see PendingSource). */
   readonly pending = async ({ all }: { all: boolean }): Promise<CounterRef[]> => {
     const out: CounterRef[] = [];
-    for (const ns of await this.namespaces.list()) {
+    for (const ns of await this.namespaces.list(NAMESPACE_RELIST_MS)) {
       if (ns.mode === 'BEST_EFFORT') continue;
       const upTo = all ? Number.MAX_SAFE_INTEGER : this.settleUs(ns);
       out.push(...(await this.call('listPending', 1, () => this.store.listPending(ns.name, upTo, 10_000))));
@@ -430,7 +433,7 @@ export class CounterService {
   /** Deletes events past retention that are already checkpointed. */
   async purgeExpired(): Promise<number> {
     let n = 0;
-    for (const ns of await this.namespaces.list()) {
+    for (const ns of await this.namespaces.list(NAMESPACE_RELIST_MS)) {
       if (ns.mode === 'BEST_EFFORT') continue;
       n += await this.call('purge', 1, () => this.store.purge(ns, msToUs(Date.now() - ns.retentionSeconds * 1000)));
     }
