@@ -1,16 +1,7 @@
 import { CounterError, ErrorCode } from '../errors';
 import { counterKey, inInt64, type CounterRef } from '../model';
+import { ExpiringMap } from './expiringMap';
 import type { BestEffortCache, Dedupe } from './types';
-
-interface Entry {
-  count: bigint;
-  expiresAt: number; // ms; Infinity without TTL
-}
-
-interface Watermark {
-  us: number; // newest clear time, µs
-  expiresAt: number; // ms
-}
 
 /**
  * BEST_EFFORT counters in this process's memory. Expired entries are dropped on access and
@@ -18,9 +9,9 @@ interface Watermark {
  * and dedupe keys likewise past theirs. (See BestEffortCache for the watermark and its limit.)
  */
 export class MemoryBestEffortCache implements BestEffortCache {
-  private readonly counts = new Map<string, Entry>();
-  private readonly seen = new Map<string, number>(); // dedupe key -> expiry ms
-  private readonly watermarks = new Map<string, Watermark>(); // counter key -> newest clear
+  private readonly counts = new ExpiringMap<bigint>();
+  private readonly seen = new ExpiringMap<true>(); // dedupe keys
+  private readonly watermarks = new ExpiringMap<number>(); // counter key -> newest clear time (µs)
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(sweepMs = 5000) {
@@ -31,37 +22,37 @@ export class MemoryBestEffortCache implements BestEffortCache {
   async add(ref: CounterRef, delta: bigint, timeUs: number, ttlSeconds: number | null, dedupe: Dedupe | null) {
     const now = Date.now();
     const key = counterKey(ref);
-    const current = this.live(key, now);
-    if (dedupe && this.isSeen(dedupe.key, now)) return { count: current?.count ?? 0n, applied: false };
-    const wm = this.watermark(key, now);
-    if (wm !== undefined && timeUs <= wm.us) {
-      if (dedupe) this.seen.set(dedupe.key, now + dedupe.ttlMs);
-      return { count: current?.count ?? 0n, applied: false, superseded: true as const };
+    const current = this.counts.get(key, now) ?? 0n;
+    if (dedupe && this.seen.get(dedupe.key, now)) return { count: current, applied: false };
+    const wm = this.watermarks.get(key, now);
+    if (wm !== undefined && timeUs <= wm) {
+      if (dedupe) this.seen.set(dedupe.key, true, now + dedupe.ttlMs);
+      return { count: current, applied: false, superseded: true as const };
     }
-    const next = (current?.count ?? 0n) + delta;
+    const next = current + delta;
     if (!inInt64(next)) {
-      throw new CounterError(ErrorCode.CountOverflow, `adding ${delta} to ${ref.namespace}/${ref.name} (${current?.count ?? 0n}) leaves the 64-bit range`);
+      throw new CounterError(ErrorCode.CountOverflow, `adding ${delta} to ${ref.namespace}/${ref.name} (${current}) leaves the 64-bit range`);
     }
-    this.counts.set(key, { count: next, expiresAt: ttlSeconds === null ? Infinity : now + ttlSeconds * 1000 });
-    if (dedupe) this.seen.set(dedupe.key, now + dedupe.ttlMs);
+    this.counts.set(key, next, ttlSeconds === null ? Infinity : now + ttlSeconds * 1000);
+    if (dedupe) this.seen.set(dedupe.key, true, now + dedupe.ttlMs);
     return { count: next, applied: true };
   }
 
   async get(refs: CounterRef[]): Promise<bigint[]> {
     const now = Date.now();
-    return refs.map((r) => this.live(counterKey(r), now)?.count ?? 0n);
+    return refs.map((r) => this.counts.get(counterKey(r), now) ?? 0n);
   }
 
   async clear(ref: CounterRef, clearUs: number, watermarkTtlMs: number, dedupe: Dedupe | null) {
     const now = Date.now();
     const key = counterKey(ref);
-    const current = (): bigint => this.live(key, now)?.count ?? 0n;
-    if (dedupe && this.isSeen(dedupe.key, now)) return { count: current(), applied: false };
-    if (dedupe) this.seen.set(dedupe.key, now + dedupe.ttlMs);
-    const wm = this.watermark(key, now);
+    const current = (): bigint => this.counts.get(key, now) ?? 0n;
+    if (dedupe && this.seen.get(dedupe.key, now)) return { count: current(), applied: false };
+    if (dedupe) this.seen.set(dedupe.key, true, now + dedupe.ttlMs);
+    const wm = this.watermarks.get(key, now);
     // A clear at or before the newest one is already covered by it.
-    if (wm !== undefined && clearUs <= wm.us) return { count: current(), applied: true };
-    this.watermarks.set(key, { us: clearUs, expiresAt: Math.max(wm?.expiresAt ?? 0, now + watermarkTtlMs) });
+    if (wm !== undefined && clearUs <= wm) return { count: current(), applied: true };
+    this.watermarks.set(key, clearUs, Math.max(this.watermarks.expiresAt(key, now) ?? 0, now + watermarkTtlMs));
     this.counts.delete(key);
     return { count: 0n, applied: true };
   }
@@ -70,32 +61,9 @@ export class MemoryBestEffortCache implements BestEffortCache {
     clearInterval(this.sweeper);
   }
 
-  private live(key: string, now: number): Entry | undefined {
-    const e = this.counts.get(key);
-    if (e && e.expiresAt <= now) {
-      this.counts.delete(key);
-      return undefined;
-    }
-    return e;
-  }
-
-  private watermark(key: string, now: number): Watermark | undefined {
-    const w = this.watermarks.get(key);
-    if (w && w.expiresAt <= now) {
-      this.watermarks.delete(key);
-      return undefined;
-    }
-    return w;
-  }
-
-  private isSeen(key: string, now: number): boolean {
-    const exp = this.seen.get(key);
-    return exp !== undefined && exp > now;
-  }
-
   private sweep(now: number): void {
-    for (const [k, e] of this.counts) if (e.expiresAt <= now) this.counts.delete(k);
-    for (const [k, exp] of this.seen) if (exp <= now) this.seen.delete(k);
-    for (const [k, w] of this.watermarks) if (w.expiresAt <= now) this.watermarks.delete(k);
+    this.counts.sweep(now);
+    this.seen.sweep(now);
+    this.watermarks.sweep(now);
   }
 }
