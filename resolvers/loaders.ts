@@ -1,7 +1,7 @@
 import DataLoader from 'dataloader';
 import type { CounterService } from '../src/counters/service';
 import type { NamespaceRegistry } from '../src/counters/namespaces';
-import { counterKey, type CounterRef, type NamespaceConfig } from '../src/model';
+import { counterKey, groupBy, type CounterRef, type NamespaceConfig } from '../src/model';
 
 export interface Loaders {
   /** Counts of counters, batched per tick into one read per namespace. */
@@ -22,12 +22,10 @@ export function createLoaders(service: CounterService, namespaces: NamespaceRegi
   return {
     count: new DataLoader<CounterRef, bigint, string>(
       async (refs) => {
-        const byNs = new Map<string, number[]>();
-        refs.forEach((r, i) => {
-          const list = byNs.get(r.namespace);
-          if (list) list.push(i);
-          else byNs.set(r.namespace, [i]);
-        });
+        const byNs = groupBy(
+          refs.map((_, i) => i),
+          (i) => refs[i]!.namespace,
+        );
         const out: (bigint | Error)[] = new Array(refs.length);
         await Promise.all(
           [...byNs].map(async ([name, idx]) => {

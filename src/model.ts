@@ -35,6 +35,18 @@ export const counterOf = (ns: NamespaceConfig, name: string, count?: bigint): Co
 
 export type NamespaceModel = NamespaceConfig;
 
+/** Items grouped by a key, groups in first-seen order, items in input order. */
+export function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const g = groups.get(k);
+    if (g) g.push(item);
+    else groups.set(k, [item]);
+  }
+  return groups;
+}
+
 export interface AddCountPayloadModel {
   counter: CounterModel;
   applied: boolean;

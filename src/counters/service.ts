@@ -10,6 +10,7 @@ import type { Metrics } from '../metrics';
 import {
   counterKey,
   counterOf,
+  groupBy,
   inInt64,
   type CounterEvent,
   type CounterModel,
@@ -388,13 +389,7 @@ export class CounterService {
    * whose converged value changed.
    */
   readonly rollup = async (refs: CounterRef[]): Promise<void> => {
-    const byNs = new Map<string, CounterRef[]>();
-    for (const r of refs) {
-      const list = byNs.get(r.namespace);
-      if (list) list.push(r);
-      else byNs.set(r.namespace, [r]);
-    }
-    for (const [name, group] of byNs) {
+    for (const [name, group] of groupBy(refs, (r) => r.namespace)) {
       const ns = await this.namespaces.find(name);
       if (!ns || ns.mode === 'BEST_EFFORT') continue;
       const asOfMs = Date.now();
