@@ -25,7 +25,7 @@ export function apolloHandler(
           try {
             body = JSON.parse(raw);
           } catch {
-            return send(res, 400, { 'content-type': 'text/plain' }, 'request body is not valid JSON');
+            return refuse(res, 400, 'request body is not valid JSON');
           }
         }
         const response = await server.executeHTTPGraphQLRequest({
@@ -41,9 +41,9 @@ export function apolloHandler(
         for await (const chunk of response.body.asyncIterator) res.write(chunk);
         res.end();
       },
-      (err: Error & { status?: number }) => send(res, err.status ?? 400, { 'content-type': 'text/plain' }, err.message),
+      (err: Error & { status?: number }) => refuse(res, err.status ?? 400, err.message),
     ).catch((err) => {
-      if (!res.headersSent) send(res, 500, { 'content-type': 'text/plain' }, String(err));
+      if (!res.headersSent) refuse(res, 500, String(err), 'INTERNAL_SERVER_ERROR');
       else res.destroy(err as Error);
     });
   };
@@ -56,8 +56,12 @@ function readBody(req: IncomingMessage): Promise<string> {
     req.on('data', (c: Buffer) => {
       size += c.length;
       if (size > MAX_BODY_BYTES) {
+        // Stop keeping the body but let the rest flow past: destroying the socket here would
+        // also drop the 413 the client is owed; the connection closes after that response.
+        chunks.length = 0;
+        req.removeAllListeners('data');
+        req.resume();
         reject(Object.assign(new Error(`request body larger than ${MAX_BODY_BYTES} bytes`), { status: 413 }));
-        req.destroy();
         return;
       }
       chunks.push(c);
@@ -67,7 +71,12 @@ function readBody(req: IncomingMessage): Promise<string> {
   });
 }
 
-function send(res: ServerResponse, status: number, headers: Record<string, string>, body: string): void {
-  res.writeHead(status, headers);
-  res.end(body);
+/**
+ * A request refused before GraphQL runs (unreadable body, too large) still answers in the
+ * GraphQL response shape with a stable code, Apollo's own BAD_REQUEST for what it would
+ * refuse the same way, so clients handle every refusal by `extensions.code`.
+ */
+function refuse(res: ServerResponse, status: number, message: string, code = 'BAD_REQUEST'): void {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...(status === 413 ? { connection: 'close' } : {}) });
+  res.end(JSON.stringify({ errors: [{ message, extensions: { code } }] }));
 }
