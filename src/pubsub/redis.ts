@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../logger';
-import { counterKey, type CounterRef } from '../model';
+import type { CounterRef } from '../model';
+import { MemoryPubSub } from './memory';
 import type { CounterUpdate, Listener, PubSub } from './types';
 
 /**
@@ -14,8 +15,8 @@ import type { CounterUpdate, Listener, PubSub } from './types';
  * gets the next converged value, which is all `counterUpdated` promises.
  */
 export class RedisPubSub implements PubSub {
-  private readonly listeners = new Map<string, { ref: CounterRef; set: Set<Listener> }>();
-  private readonly byChannel = new Map<string, string>(); // channel -> counterKey
+  private readonly local: MemoryPubSub;
+  private readonly byChannel = new Map<string, CounterRef>();
   private readonly id = randomBytes(6).toString('base64url');
   /** Publish failures are logged once per outage, not once per update. */
   private publishFailing = false;
@@ -26,6 +27,20 @@ export class RedisPubSub implements PubSub {
     private readonly log: Pick<Logger, 'warn'>,
     private readonly prefix = 'counters:',
   ) {
+    this.local = new MemoryPubSub({
+      first: (ref) => {
+        const ch = this.channel(ref);
+        this.byChannel.set(ch, ref);
+        this.sub.subscribe(ch).catch((err: unknown) => this.log.warn({ err }, 'redis subscribe failed'));
+      },
+      last: (ref) => {
+        const ch = this.channel(ref);
+        this.byChannel.delete(ch);
+        // Commands on one connection run in order, so a later re-SUBSCRIBE still wins.
+        this.sub.unsubscribe(ch).catch((err: unknown) => this.log.warn({ err }, 'redis unsubscribe failed'));
+      },
+      listenerFailed: (err) => this.log.warn({ err }, 'counter listener failed'),
+    });
     this.sub.on('message', (channel: string, message: string) => this.onMessage(channel, message));
   }
 
@@ -34,7 +49,7 @@ export class RedisPubSub implements PubSub {
   }
 
   publish(update: CounterUpdate): void {
-    this.deliver(counterKey(update), update);
+    this.local.publish(update);
     this.pub.publish(this.channel(update), `${this.id} ${update.count.toString()}`).then(
       () => (this.publishFailing = false),
       (err: unknown) => {
@@ -45,42 +60,21 @@ export class RedisPubSub implements PubSub {
   }
 
   subscribe(ref: CounterRef, listener: Listener): () => void {
-    const key = counterKey(ref);
-    let entry = this.listeners.get(key);
-    if (!entry) {
-      entry = { ref: { namespace: ref.namespace, name: ref.name }, set: new Set() };
-      this.listeners.set(key, entry);
-      const ch = this.channel(ref);
-      this.byChannel.set(ch, key);
-      this.sub.subscribe(ch).catch((err: unknown) => this.log.warn({ err }, 'redis subscribe failed'));
-    }
-    entry.set.add(listener);
-    let done = false;
-    return () => {
-      if (done) return;
-      done = true;
-      const e = this.listeners.get(key);
-      if (!e || !e.set.delete(listener) || e.set.size > 0) return;
-      this.listeners.delete(key);
-      const ch = this.channel(ref);
-      this.byChannel.delete(ch);
-      // Commands on one connection run in order, so a later re-SUBSCRIBE still wins.
-      this.sub.unsubscribe(ch).catch((err: unknown) => this.log.warn({ err }, 'redis unsubscribe failed'));
-    };
+    return this.local.subscribe(ref, listener);
   }
 
   activeCounters(): number {
-    return this.listeners.size;
+    return this.local.activeCounters();
   }
 
   async close(): Promise<void> {
-    this.listeners.clear();
+    await this.local.close();
     this.byChannel.clear();
   }
 
   private onMessage(channel: string, message: string): void {
-    const key = this.byChannel.get(channel);
-    if (key === undefined) return;
+    const ref = this.byChannel.get(channel);
+    if (ref === undefined) return;
     const sp = message.indexOf(' ');
     if (sp < 0 || message.slice(0, sp) === this.id) return;
     let count: bigint;
@@ -89,19 +83,6 @@ export class RedisPubSub implements PubSub {
     } catch {
       return;
     }
-    const entry = this.listeners.get(key);
-    if (entry) this.deliver(key, { ...entry.ref, count });
-  }
-
-  private deliver(key: string, update: CounterUpdate): void {
-    const entry = this.listeners.get(key);
-    if (!entry) return;
-    for (const l of [...entry.set]) {
-      try {
-        l(update);
-      } catch (err) {
-        this.log.warn({ err }, 'counter listener failed');
-      }
-    }
+    this.local.publish({ ...ref, count });
   }
 }
