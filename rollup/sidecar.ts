@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../src/logger';
 import type { Metrics } from '../src/metrics';
 import { counterKey, type CounterRef } from '../src/model';
@@ -168,16 +169,8 @@ export class RollupSidecar {
     }
   }
 
+  /** Sleeps ms, or less when stop() aborts. */
   private pause(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      if (this.abort.signal.aborted) return resolve();
-      const done = (): void => {
-        clearTimeout(t);
-        this.abort.signal.removeEventListener('abort', done);
-        resolve();
-      };
-      const t = setTimeout(done, ms);
-      this.abort.signal.addEventListener('abort', done);
-    });
+    return sleep(ms, undefined, { signal: this.abort.signal }).catch(() => undefined);
   }
 }
