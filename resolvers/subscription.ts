@@ -10,7 +10,8 @@ export const Subscription: SubscriptionResolvers = {
      * Validates first (a refusal arrives as a GraphQL error on this subscription only), then
      * listens before reading the current value, so no update between the read and the listen
      * can be missed; an update that arrives first wins over the (older) read. Equal
-     * consecutive values are not sent twice. The listener, its pub/sub reference and the
+     * consecutive values are not sent twice, and an update read before the last one sent
+     * (asOfMs, see CounterUpdate) is dropped: across instances they can arrive out of order. The listener, its pub/sub reference and the
      * active-subscriptions gauge are released exactly once, however the subscription ends
      * (client completes, disconnects, server shuts down, or the initial read fails).
      */
@@ -18,6 +19,7 @@ export const Subscription: SubscriptionResolvers = {
       const ns = await namespaces.require(namespace);
       checkName('name', name);
       let last: bigint | undefined;
+      let lastAsOf = -Infinity;
       const listening = { unsubscribe: (): void => {} };
       const gauge = service.metrics.subscriptions;
       const it = new LatestValueIterator<CounterModel>(() => {
@@ -30,7 +32,11 @@ export const Subscription: SubscriptionResolvers = {
         last = count;
         it.push(counterOf(ns, name, count));
       };
-      listening.unsubscribe = service.pubsub.subscribe({ namespace: ns.name, name }, (u) => send(u.count));
+      listening.unsubscribe = service.pubsub.subscribe({ namespace: ns.name, name }, (u) => {
+        if (u.asOfMs < lastAsOf) return;
+        lastAsOf = u.asOfMs;
+        send(u.count);
+      });
       try {
         const [count] = await service.getCounts(ns, [name]);
         if (last === undefined) send(count!);

@@ -194,7 +194,7 @@ export class CounterService {
         this.bestEffort.clear(event, event.timeUs, this.watermarkTtlMs(ns, event), this.dedupe(ns, event, input.idempotencyToken)),
       );
       this.metrics.writes.inc({ mode: ns.mode, outcome: applied ? 'applied' : 'duplicate' });
-      this.throttle.offer({ namespace: ns.name, name: event.name, count });
+      this.throttle.offer({ namespace: ns.name, name: event.name, count, asOfMs: Date.now() });
       return { counter: counterOf(ns, event.name, count), applied };
     }
     const [result] = await this.call('append', 1, () => this.store.append([event]));
@@ -209,7 +209,7 @@ export class CounterService {
       this.bestEffort.add(event, event.delta, event.timeUs, ns.ttlSeconds, this.dedupe(ns, event, token)),
     );
     this.metrics.writes.inc({ mode: ns.mode, outcome: r.applied ? 'applied' : r.superseded ? 'superseded' : 'duplicate' });
-    if (r.applied) this.throttle.offer({ namespace: ns.name, name: event.name, count: r.count });
+    if (r.applied) this.throttle.offer({ namespace: ns.name, name: event.name, count: r.count, asOfMs: Date.now() });
     // An add generated at or before a clear is accepted (not a retry) but does not count: as
     // in the durable modes, the payload says applied and the count leaves it out.
     const applied = r.applied || r.superseded === true;
@@ -409,7 +409,7 @@ export class CounterService {
         this.rollupCache.setMany(group.map((ref, i) => ({ ref, value: folded[i]!.exact })), asOfMs),
       );
       for (let i = 0; i < group.length; i++) {
-        if (changed[i]) this.pubsub.publish({ namespace: ns.name, name: group[i]!.name, count: folded[i]!.exact });
+        if (changed[i]) this.pubsub.publish({ namespace: ns.name, name: group[i]!.name, count: folded[i]!.exact, asOfMs });
       }
     }
   };

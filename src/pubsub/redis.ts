@@ -50,7 +50,7 @@ export class RedisPubSub implements PubSub {
 
   publish(update: CounterUpdate): void {
     this.local.publish(update);
-    this.pub.publish(this.channel(update), `${this.id} ${update.count.toString()}`).then(
+    this.pub.publish(this.channel(update), `${this.id} ${update.asOfMs} ${update.count.toString()}`).then(
       () => (this.publishFailing = false),
       (err: unknown) => {
         if (!this.publishFailing) this.log.warn({ err }, 'redis publish failed; other instances miss updates until Redis is back');
@@ -75,14 +75,15 @@ export class RedisPubSub implements PubSub {
   private onMessage(channel: string, message: string): void {
     const ref = this.byChannel.get(channel);
     if (ref === undefined) return;
-    const sp = message.indexOf(' ');
-    if (sp < 0 || message.slice(0, sp) === this.id) return;
+    // "<publisher id> <asOfMs> <count>"
+    const [id, asOf, value] = message.split(' ');
+    if (id === this.id || asOf === undefined || value === undefined) return;
     let count: bigint;
     try {
-      count = BigInt(message.slice(sp + 1));
+      count = BigInt(value);
     } catch {
       return;
     }
-    this.local.publish({ ...ref, count });
+    this.local.publish({ ...ref, count, asOfMs: Number(asOf) });
   }
 }

@@ -3,6 +3,13 @@ import type { CounterRef } from '../model';
 /** A converged value of a counter, as pushed to `counterUpdated` subscribers. */
 export interface CounterUpdate extends CounterRef {
   count: bigint;
+  /**
+   * When the value was read (the roll-up's asOf, the same order the roll-up cache keeps:
+   * a newer asOf wins). Updates of one counter can arrive out of order across instances
+   * (a local publish is delivered at once, a remote one through Redis); a subscriber drops
+   * one older than the last it sent, so it never steps back to a stale value.
+   */
+  asOfMs: number;
 }
 
 export type Listener = (update: CounterUpdate) => void;

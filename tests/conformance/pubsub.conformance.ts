@@ -36,8 +36,8 @@ export function pubsubConformance(name: string, create: () => Promise<PubSubPair
       const r = ref();
       const got: CounterUpdate[] = [];
       const off = p.a.subscribe(r, (u) => got.push(u));
-      p.a.publish({ ...r, count: 9223372036854775807n });
-      expect(got).toEqual([{ ...r, count: 9223372036854775807n }]);
+      p.a.publish({ ...r, count: 9223372036854775807n, asOfMs: 1 });
+      expect(got).toEqual([{ ...r, count: 9223372036854775807n, asOfMs: 1 }]);
       off();
     });
 
@@ -47,8 +47,8 @@ export function pubsubConformance(name: string, create: () => Promise<PubSubPair
       const got: bigint[] = [];
       const off = p.a.subscribe(r, (u) => got.push(u.count));
       await tick(settleMs);
-      p.b.publish({ ...other, count: 100n });
-      for (let i = 1; i <= 5; i++) p.b.publish({ ...r, count: BigInt(i) - 9007199254740993n });
+      p.b.publish({ ...other, count: 100n, asOfMs: 1 });
+      for (let i = 1; i <= 5; i++) p.b.publish({ ...r, count: BigInt(i) - 9007199254740993n, asOfMs: 1 });
       await until(() => got.length >= 5);
       await tick(settleMs);
       expect(got).toEqual([1n, 2n, 3n, 4n, 5n].map((i) => i - 9007199254740993n));
@@ -64,11 +64,11 @@ export function pubsubConformance(name: string, create: () => Promise<PubSubPair
       const off2 = p.a.subscribe(r, (u) => g2.push(u.count));
       expect(p.a.activeCounters()).toBe(before + 1);
       await tick(settleMs);
-      p.b.publish({ ...r, count: 7n });
+      p.b.publish({ ...r, count: 7n, asOfMs: 1 });
       await until(() => g1.length === 1 && g2.length === 1);
       off1();
       expect(p.a.activeCounters()).toBe(before + 1);
-      p.b.publish({ ...r, count: 8n });
+      p.b.publish({ ...r, count: 8n, asOfMs: 1 });
       await until(() => g2.length === 2);
       await tick(settleMs);
       expect(g1).toEqual([7n]);
@@ -84,19 +84,19 @@ export function pubsubConformance(name: string, create: () => Promise<PubSubPair
       const off = p.a.subscribe(r, (u) => got.push(u.count));
       off();
       await tick(settleMs);
-      p.b.publish({ ...r, count: 1n });
+      p.b.publish({ ...r, count: 1n, asOfMs: 1 });
       await tick(settleMs + 20);
       expect(got).toEqual([]);
       const off2 = p.a.subscribe(r, (u) => got.push(u.count));
       await tick(settleMs);
-      p.b.publish({ ...r, count: 2n });
+      p.b.publish({ ...r, count: 2n, asOfMs: 1 });
       await until(() => got.length === 1);
       expect(got).toEqual([2n]);
       off2();
     });
 
     it('a publish with no listener anywhere is harmless', () => {
-      expect(() => p.a.publish({ ...ref(), count: 1n })).not.toThrow();
+      expect(() => p.a.publish({ ...ref(), count: 1n, asOfMs: 1 })).not.toThrow();
     });
   });
 }
