@@ -4,7 +4,7 @@ import type { CodegenConfig } from '@graphql-codegen/cli';
 const config: CodegenConfig = {
   schema: 'schema/*.graphql',
   generates: {
-    'src/generated/graphql.ts': {
+    'resolvers/generated/graphql.ts': {
       plugins: ['typescript', 'typescript-resolvers'],
       config: {
         federation: true,
@@ -12,11 +12,11 @@ const config: CodegenConfig = {
         enumsAsTypes: true,
         contextType: '../context#RequestContext',
         mappers: {
-          Counter: '../model#CounterModel',
-          Namespace: '../model#NamespaceModel',
-          AddCountPayload: '../model#AddCountPayloadModel',
-          AddCountsItem: '../model#AddCountsItemModel',
-          AddCountsPayload: '../model#AddCountsPayloadModel',
+          Counter: '../../src/model#CounterModel',
+          Namespace: '../../src/model#NamespaceModel',
+          AddCountPayload: '../../src/model#AddCountPayloadModel',
+          AddCountsItem: '../../src/model#AddCountsItemModel',
+          AddCountsPayload: '../../src/model#AddCountsPayloadModel',
         },
         scalars: { Long: 'bigint', DateTime: 'Date' },
         avoidOptionals: { field: true, inputValue: false, object: false, defaultValue: false },

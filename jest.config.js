@@ -1,13 +1,21 @@
 /**
- * One jest run for the whole suite. Integration tests start real servers on loopback, so
- * they run in band (2 cores: parallel servers only add noise and flakiness).
+ * Two projects. `unit` (`npm run test:unit`): pure logic, no service reachable, no build,
+ * mirrors the source tree (tests/unit/<path of the module>.test.ts). `integration`: real
+ * servers on loopback, a real Redis and Cassandra; `npm test` runs both projects in band
+ * (2 cores: parallel servers only add noise).
  */
-module.exports = {
+const common = {
   testEnvironment: 'node',
-  roots: ['<rootDir>/tests'],
-  testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.ts$': ['ts-jest', { diagnostics: false }] },
+  testMatch: ['**/*.test.ts'],
+};
+
+module.exports = {
+  // Jest 29 reads testTimeout from the top level only (inside a project it is an unknown
+  // option and tests fall back to 5 s), so one bound serves both: the integration tests need it.
   testTimeout: 60_000,
-  // Each test file tears its servers down; this catches the ones that forget.
-  forceExit: false,
+  projects: [
+    { ...common, displayName: 'unit', roots: ['<rootDir>/tests/unit'] },
+    { ...common, displayName: 'integration', roots: ['<rootDir>/tests/integration'] },
+  ],
 };

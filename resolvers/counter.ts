@@ -1,4 +1,4 @@
-import type { CounterResolvers, NamespaceResolvers } from '../src/generated/graphql';
+import type { CounterResolvers, NamespaceResolvers } from './generated/graphql';
 import { badInput, namespaceNotFound } from '../src/errors';
 import { counterOf, type CounterModel } from '../src/model';
 import { checkName } from '../src/validate';

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLSchema } from 'graphql';
 import gql from 'graphql-tag';
-import type { Resolvers } from '../src/generated/graphql';
+import type { Resolvers } from './generated/graphql';
 import { DateTimeScalar, LongScalar } from '../src/scalars';
 import { Counter, Namespace } from './counter';
 import { Mutation } from './mutation';

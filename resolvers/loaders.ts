@@ -1,6 +1,6 @@
 import DataLoader from 'dataloader';
 import type { CounterService } from '../src/counters/service';
-import type { NamespaceRegistry } from '../src/counters/namespaces';
+import type { NamespaceRegistry } from '../src/namespaces/registry';
 import { counterKey, groupBy, type CounterRef, type NamespaceConfig } from '../src/model';
 
 export interface Loaders {

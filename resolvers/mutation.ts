@@ -1,6 +1,6 @@
-import type { AddCountInput, MutationResolvers } from '../src/generated/graphql';
-import type { AddInput } from '../src/counters/service';
-import type { RequestContext } from '../src/context';
+import type { AddCountInput, MutationResolvers } from './generated/graphql';
+import type { AddInput } from '../src/counters/types';
+import type { RequestContext } from './context';
 import type { CounterModel } from '../src/model';
 
 const toAdd = (i: AddCountInput): AddInput => ({

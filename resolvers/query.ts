@@ -1,4 +1,4 @@
-import type { QueryResolvers } from '../src/generated/graphql';
+import type { QueryResolvers } from './generated/graphql';
 import { counterOf, type CounterModel } from '../src/model';
 import { checkName } from '../src/validate';
 

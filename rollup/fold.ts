@@ -23,9 +23,9 @@ export interface Folded {
  * advances with the clock, and without a step every roll-up of it would write a checkpoint.
  */
 export function fold(s: CounterSnapshot, minStepUs = 0): Folded {
-  const settledCount = applyWindow(s.rollup.count, s.settled);
+  const settledCount = applyWindow(s.checkpoint.count, s.settled);
   const exact = clamp(applyWindow(settledCount, s.tail));
-  const { checkpointUs, lastWriteUs } = s.rollup;
+  const { checkpointUs, lastWriteUs } = s.checkpoint;
   const moves =
     s.settleUs > checkpointUs &&
     lastWriteUs > checkpointUs &&

@@ -3,7 +3,9 @@ import type { Logger } from '../src/logger';
 import type { Metrics } from '../src/metrics';
 import { counterKey, type CounterRef } from '../src/model';
 import { CoalescingQueue } from './queue';
+import type { PendingSource } from './pending';
 import type { Router } from './router';
+import type { RollupTrigger } from './trigger';
 
 export interface SidecarOptions {
   queues: number;
@@ -19,15 +21,8 @@ export interface SidecarOptions {
   exclusiveStore: boolean;
 }
 
-/** Does the work for one batch of counters: read, fold, checkpoint, cache, publish. */
+/** Does the work for one batch of counters: read, fold, checkpoint, cache, publish (RollupJob.run). */
 export type RollupWork = (refs: CounterRef[]) => Promise<void>;
-
-/**
- * Finds counters that still need a roll-up from durable state: on start (everything that a
- * crash left un-rolled) and periodically (counters whose roll-up was dropped by a full queue,
- * failed, or whose checkpoint can move now that their window became immutable).
- */
-export type PendingSource = (opts: { all: boolean }) => Promise<CounterRef[]>;
 
 /**
  * The in-process roll-up sidecar. Every write and read offers its counter here; XXHash
@@ -36,7 +31,7 @@ export type PendingSource = (opts: { all: boolean }) => Promise<CounterRef[]>;
  * so under load the roll-up gets at most about half of the time the request path leaves it
  * (back-pressure), while an idle service rolls a counter up within coalesceMs.
  */
-export class RollupSidecar {
+export class RollupSidecar implements RollupTrigger {
   private readonly queues: CoalescingQueue[];
   private readonly batchSize: number[];
   private stopped = false;
@@ -57,8 +52,8 @@ export class RollupSidecar {
     private readonly route: Router,
     private readonly work: RollupWork,
     private readonly pending: PendingSource,
-    private readonly metrics: Metrics,
-    private readonly log: Logger,
+    private readonly metrics: Pick<Metrics, 'rollupOffers' | 'rollupCounters' | 'rollupErrors' | 'rollupBatchSeconds' | 'queueDepth'>,
+    private readonly log: Pick<Logger, 'info' | 'warn'>,
   ) {
     this.queues = Array.from({ length: opts.queues }, () => new CoalescingQueue(opts.queueCapacity));
     this.batchSize = this.queues.map(() => opts.batchMin);
@@ -143,6 +138,7 @@ export class RollupSidecar {
       const keys = batch.map(counterKey);
       for (const k of keys) this.inflight.set(k, false);
       const started = performance.now();
+      let failed = false;
       try {
         await this.work(batch);
         this.metrics.rollupCounters.inc(batch.length);
@@ -155,7 +151,7 @@ export class RollupSidecar {
         this.metrics.rollupErrors.inc();
         for (const k of keys) this.fresh.delete(k);
         this.log.warn({ err, counters: batch.length }, 'roll-up batch failed');
-        if (!this.stopped) await this.pause(Math.min(1000, this.opts.sweepIntervalMs));
+        failed = true;
       }
       for (const k of keys) this.inflight.delete(k);
       const ms = performance.now() - started;
@@ -164,8 +160,11 @@ export class RollupSidecar {
       if (ms > this.opts.batchTargetMs) this.batchSize[i] = Math.max(this.opts.batchMin, Math.floor(size / 2));
       else if (batch.length === size && ms < this.opts.batchTargetMs / 2)
         this.batchSize[i] = Math.min(this.opts.batchMax, size * 2);
-      // Back-pressure: pace on the last batch's duration before taking the next one.
-      if (!this.stopped && ms >= 1) await this.pause(Math.min(ms, 1000));
+      if (this.stopped) continue;
+      // After a failure wait for the store to recover (the retry pause); else back-pressure:
+      // pace on the last batch's duration before taking the next one.
+      if (failed) await this.pause(Math.min(1000, this.opts.sweepIntervalMs));
+      else if (ms >= 1) await this.pause(Math.min(ms, 1000));
     }
   }
 

@@ -1,75 +1,84 @@
-import http from 'node:http';
-import net, { type AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginSubscriptionCallback } from '@apollo/server/plugin/subscriptionCallback';
-import { createRollupSidecar } from '../rollup';
+import { createRollup, type Rollup } from '../rollup';
 import { buildSchema } from '../resolvers';
+import type { RequestContext } from '../resolvers/context';
 import { createLoaders } from '../resolvers/loaders';
 import { createBackends, type Backends } from './backends';
 import type { Config } from './config';
-import type { RequestContext } from './context';
-import { NamespaceRegistry } from './counters/namespaces';
+import { BestEffortCounters } from './counters/bestEffort';
+import { DurableCounters } from './counters/durable';
+import { OverflowGuard } from './counters/overflowGuard';
 import { CounterService } from './counters/service';
+import { Watcher } from './counters/watch';
 import { apolloHandler } from './http/apolloHandler';
 import { keepCounterErrorCode } from './http/formatError';
+import { createHttpServer } from './http/server';
 import { attachWebSocket, type WebSocketEndpoint } from './http/websocket';
+import { instrumentBestEffort, instrumentConverged, instrumentStore } from './instrument/seams';
 import { createLogger, type Logger } from './logger';
 import { createMetrics, type Metrics } from './metrics';
+import { NamespaceRegistry } from './namespaces/registry';
 
 export interface App {
   url: string;
   port: number;
   service: CounterService;
+  namespaces: NamespaceRegistry;
+  /** The roll-up pipeline (tests and tools run a roll-up or list pending counters through it). */
+  rollup: Rollup;
   backends: Backends;
   metrics: Metrics;
   log: Logger;
+  /** A fresh operation context, as every HTTP request and subscription gets one. */
+  context(): Promise<RequestContext>;
   /** The graphql-ws endpoint at /graphql (its WebSocketServer, for tests and diagnostics). */
   websocket: WebSocketEndpoint;
   /** Stops taking requests, finishes those in flight, flushes the roll-up, closes the stores. */
   stop(): Promise<void>;
 }
 
-// Retention is days by default; a purge walks every counter, so it runs rarely.
-const PURGE_INTERVAL_MS = 10 * 60_000;
-
-/** Wires the whole service and starts listening; the one entry point for main and tests. */
+/**
+ * The composition root: builds every part once, in dependency order (backends, the
+ * instrumented seams, namespaces, the roll-up, the counter paths, GraphQL, HTTP), and starts
+ * listening. The one entry point for main and tests; nothing else constructs these parts.
+ */
 export async function createApp(config: Config): Promise<App> {
   const log = createLogger(config.logLevel);
   const metrics = createMetrics();
   const backends = await createBackends(config, log);
-  const namespaces = new NamespaceRegistry(backends.store);
+  const ins = { metrics, log };
+  const store = instrumentStore(backends.store, ins);
+  const converged = instrumentConverged(backends.convergedCache, ins);
+  const namespaces = new NamespaceRegistry(store);
   await namespaces.load();
   if (config.namespacesFile) await namespaces.loadFile(config.namespacesFile);
 
-  const service = new CounterService(
-    backends.store,
+  const guard = new OverflowGuard(config.rollup.localCacheSize);
+  const rollup = await createRollup({
+    store,
+    converged,
+    pubsub: backends.pubsub,
     namespaces,
-    backends.bestEffort,
-    backends.rollupCache,
-    backends.pubsub,
     metrics,
     log,
-    {
+    options: config.rollup,
+    onRolledUp: (ref, exact) => guard.observe(ref, exact),
+  });
+  const service = new CounterService(
+    namespaces,
+    new BestEffortCounters(instrumentBestEffort(backends.bestEffort, ins), backends.pubsub, metrics, {
       skewMarginMs: config.rollup.skewMarginMs,
       publishThrottleMs: config.publishThrottleMs,
-      localCacheSize: config.rollup.localCacheSize,
-    },
+    }),
+    new DurableCounters(store, converged, guard, rollup.trigger, metrics, config.rollup.skewMarginMs),
+    new Watcher(backends.pubsub, metrics),
   );
-  const sidecar = await createRollupSidecar(config.rollup, backends.store.exclusiveWriter, service, metrics, log);
-  service.attachSidecar(sidecar);
-  sidecar.start();
-  const purgeTimer = setInterval(() => {
-    service.purgeExpired().catch((err) => log.warn({ err }, 'retention purge failed'));
-  }, PURGE_INTERVAL_MS);
-  purgeTimer.unref();
+  rollup.start();
 
   const schema = buildSchema();
-  const context = async (): Promise<RequestContext> => ({
-    service,
-    namespaces,
-    loaders: createLoaders(service, namespaces),
-  });
+  const context = async (): Promise<RequestContext> => ({ service, namespaces, loaders: createLoaders(service, namespaces) });
   const apollo = new ApolloServer<RequestContext>({
     schema,
     // Subscriptions through a router: its HTTP callback protocol (callback/1.0) beside the
@@ -83,78 +92,27 @@ export async function createApp(config: Config): Promise<App> {
     stopOnTerminationSignals: false,
   });
   await apollo.start();
-  const graphql = apolloHandler(apollo, context);
 
-  let ready = true;
-  // Responses not finished yet: on stop they are told to close their connection afterwards.
-  const active = new Set<http.ServerResponse>();
-  const server = http.createServer((req, res) => {
-    if (!ready) res.setHeader('connection', 'close');
-    active.add(res);
-    res.once('close', () => active.delete(res));
-    const url = req.url ?? '/';
-    const q = url.indexOf('?');
-    const pathname = q === -1 ? url : url.slice(0, q);
-    switch (pathname) {
-      case '/graphql':
-        return graphql(req, res, q === -1 ? '' : url.slice(q));
-      case '/healthz':
-        res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
-        return;
-      case '/readyz':
-        backends.ping().then(
-          () => res.writeHead(ready ? 200 : 503, { 'content-type': 'text/plain' }).end(ready ? 'ready' : 'stopping'),
-          (err: Error) => res.writeHead(503, { 'content-type': 'text/plain' }).end(`not ready: ${err.message}`),
-        );
-        return;
-      case '/metrics':
-        metrics.registry.metrics().then(
-          (text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text),
-          (err: Error) => res.writeHead(500).end(err.message),
-        );
-        return;
-      default:
-        res.writeHead(404, { 'content-type': 'text/plain' }).end('not found; GraphQL is at /graphql');
-    }
+  const http = createHttpServer({
+    graphql: apolloHandler(apollo, context, config.http.maxBodyBytes),
+    ping: () => backends.ping(),
+    metrics,
   });
-  // Keep-alive connections from load balancers and gateways outlive requests; bound them.
-  server.keepAliveTimeout = 65_000;
-
-  const ws = attachWebSocket(server, { schema, context: () => context(), config, log });
-
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
+  const ws = attachWebSocket(http.server, { schema, context: () => context(), config, log });
+  const port = await http.listen(config.port, config.host);
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   log.info({ port, store: backends.store.kind }, 'counter service listening');
 
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
-      ready = false;
-      clearInterval(purgeTimer);
-      // Stop listening, but not via http's close(): it also drops at once every connection
-      // without an active response, including ones whose request has arrived but is not
-      // read yet (a busy event loop). Responses in flight, and requests still arriving, close
-      // their connection when done; connections idle past a grace are closed (else idle
-      // keep-alive ones would hold close() open until the timeout).
-      for (const res of active) if (!res.headersSent) res.setHeader('connection', 'close');
-      const closed = new Promise<void>((r) => net.Server.prototype.close.call(server, () => r()));
-      let idleCloser: NodeJS.Timeout | undefined;
-      const grace = setTimeout(() => (idleCloser = setInterval(() => server.closeIdleConnections(), 50)), 250);
-      await ws.dispose();
-      await Promise.race([closed, new Promise((r) => setTimeout(r, config.shutdownTimeoutMs).unref())]);
-      clearTimeout(grace);
-      clearInterval(idleCloser);
-      server.closeAllConnections();
+      await http.drain(config.shutdownTimeoutMs, () => ws.dispose());
       await apollo.stop();
-      await sidecar.stop();
-      await service.close();
+      await rollup.stop();
+      service.close();
       await backends.close();
       log.info('counter service stopped');
     })());
 
-  return { url: `http://${host}:${port}/graphql`, port, service, backends, metrics, log, websocket: ws, stop };
+  return { url: `http://${host}:${port}/graphql`, port, service, namespaces, rollup, backends, metrics, log, context, websocket: ws, stop };
 }

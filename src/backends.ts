@@ -1,23 +1,23 @@
 import { Redis } from 'ioredis';
-import type { BestEffortCache, RollupCache } from './cache/types';
-import { MemoryBestEffortCache } from './cache/memoryBestEffort';
-import { MemoryRollupCache } from './cache/memoryRollup';
-import { RedisBestEffortCache } from './cache/redisBestEffort';
-import { RedisRollupCache } from './cache/redisRollup';
+import type { BestEffortCache, ConvergedCache } from './cache/types';
+import { MemoryBestEffortCache } from './cache/memory/bestEffort';
+import { MemoryConvergedCache } from './cache/memory/convergedCache';
+import { RedisBestEffortCache } from './cache/redis/bestEffort';
+import { RedisConvergedCache } from './cache/redis/convergedCache';
 import type { Config } from './config';
 import type { Logger } from './logger';
 import { MemoryPubSub } from './pubsub/memory';
 import { RedisPubSub } from './pubsub/redis';
 import type { PubSub } from './pubsub/types';
 import { CassandraStore } from './store/cassandra/cassandraStore';
-import { SqliteStore } from './store/sqlite/sqliteStore';
+import { EmbeddedStore } from './store/embedded/embeddedStore';
 import type { Store } from './store/types';
 
 /** The backends chosen by configuration: the only place that knows which ones run. */
 export interface Backends {
   store: Store;
   bestEffort: BestEffortCache;
-  rollupCache: RollupCache;
+  convergedCache: ConvergedCache;
   pubsub: PubSub;
   /** Throws when a backend cannot be reached (GET /readyz). */
   ping(): Promise<void>;
@@ -34,7 +34,7 @@ async function createStore(config: Config, log: Logger): Promise<Store> {
     }
     return CassandraStore.connect(config.cassandra, log.child({ part: 'cassandra' }));
   }
-  return new SqliteStore(config.dataDir, config.sqliteSynchronous);
+  return new EmbeddedStore(config.dataDir, config.sqliteSynchronous);
 }
 
 /**
@@ -67,7 +67,7 @@ export async function createBackends(config: Config, log: Logger): Promise<Backe
   const closers: (() => Promise<unknown>)[] = [];
   try {
     let bestEffort: BestEffortCache;
-    let rollupCache: RollupCache;
+    let convergedCache: ConvergedCache;
     let pubsub: PubSub;
     const pings: (() => Promise<unknown>)[] = [];
     if (config.redisUrl) {
@@ -78,16 +78,16 @@ export async function createBackends(config: Config, log: Logger): Promise<Backe
       closers.push(() => sub.quit().catch(() => sub.disconnect()));
       bestEffort = new RedisBestEffortCache(cmd, prefix);
       let cacheWarned = 0;
-      rollupCache = new RedisRollupCache(cmd, prefix, undefined, (err) => {
+      convergedCache = new RedisConvergedCache(cmd, prefix, undefined, (err) => {
         // at most one line per 10 s while Redis is away
-        if (Date.now() - cacheWarned > 10_000) log.warn({ err }, 'roll-up cache unreachable; serving EVENTUAL reads from the store');
+        if (Date.now() - cacheWarned > 10_000) log.warn({ err }, 'converged cache unreachable; serving EVENTUAL reads from the store');
         cacheWarned = Date.now();
       });
       pubsub = new RedisPubSub(cmd, sub, log.child({ part: 'pubsub' }), prefix);
       pings.push(() => cmd.ping(), () => sub.ping());
     } else {
       bestEffort = new MemoryBestEffortCache();
-      rollupCache = new MemoryRollupCache(config.rollup.localCacheSize);
+      convergedCache = new MemoryConvergedCache(config.rollup.localCacheSize);
       pubsub = new MemoryPubSub();
     }
     const store = await createStore(config, log);
@@ -96,7 +96,7 @@ export async function createBackends(config: Config, log: Logger): Promise<Backe
     return {
       store,
       bestEffort,
-      rollupCache,
+      convergedCache,
       pubsub,
       async ping() {
         await Promise.all(pings.map((p) => p()));
@@ -104,7 +104,7 @@ export async function createBackends(config: Config, log: Logger): Promise<Backe
       async close() {
         await pubsub.close();
         await bestEffort.close();
-        await rollupCache.close();
+        await convergedCache.close();
         await store.close();
         for (const c of redisClosers) await c();
       },

@@ -6,8 +6,14 @@ import { z } from 'zod';
  * up front: a wrong value stops the start with a message that names the variable.
  * README's "Configuration" table documents the same names.
  */
+/**
+ * An integer setting. Not z.coerce.number(): that reads a blank value (' ') as 0, so a typo
+ * such as PORT=' ' would start on a random port instead of stopping with a message.
+ */
 const int = (def: number, min: number, max = Number.MAX_SAFE_INTEGER) =>
-  z.coerce.number().int().min(min).max(max).default(def);
+  z
+    .preprocess((v) => (typeof v === 'string' ? (v.trim() === '' ? Number.NaN : Number(v)) : v), z.number().int().min(min).max(max))
+    .default(def);
 
 const consistency = z
   .enum(['ONE', 'TWO', 'THREE', 'QUORUM', 'ALL', 'LOCAL_QUORUM', 'EACH_QUORUM', 'LOCAL_ONE'])
@@ -48,10 +54,18 @@ const envSchema = z.object({
   ROLLUP_SKEW_MARGIN_MS: int(1000, 0, 600_000),
   ROLLUP_SWEEP_INTERVAL_MS: int(1000, 10),
   ROLLUP_LOCAL_CACHE_SIZE: int(200_000, 100),
+  /** How often events past retention that are checkpointed are deleted (embedded store). */
+  ROLLUP_PURGE_INTERVAL_MS: int(600_000, 1000),
   PUBLISH_THROTTLE_MS: int(50, 0, 60_000),
   WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: int(100, 1),
   WS_KEEPALIVE_MS: int(12_000, 0),
   WS_CONNECTION_INIT_TIMEOUT_MS: int(10_000, 100),
+  /** How long the credentials hook may take for a connection_init before the connection is refused. */
+  WS_AUTH_TIMEOUT_MS: int(4000, 100, 60_000),
+  /** Largest websocket message accepted. */
+  WS_MAX_PAYLOAD_BYTES: int(256 * 1024, 1024, 64 * 1024 * 1024),
+  /** Largest HTTP request body accepted (the default fits ~10,000 addCounts items). */
+  HTTP_MAX_BODY_BYTES: int(4 * 1024 * 1024, 1024, 256 * 1024 * 1024),
   SHUTDOWN_TIMEOUT_MS: int(10_000, 0),
 });
 
@@ -92,12 +106,18 @@ function toConfig(env: z.infer<typeof envSchema>) {
       skewMarginMs: env.ROLLUP_SKEW_MARGIN_MS,
       sweepIntervalMs: env.ROLLUP_SWEEP_INTERVAL_MS,
       localCacheSize: env.ROLLUP_LOCAL_CACHE_SIZE,
+      purgeIntervalMs: env.ROLLUP_PURGE_INTERVAL_MS,
     },
     publishThrottleMs: env.PUBLISH_THROTTLE_MS,
     ws: {
       maxSubscriptionsPerConnection: env.WS_MAX_SUBSCRIPTIONS_PER_CONNECTION,
       keepAliveMs: env.WS_KEEPALIVE_MS,
       connectionInitTimeoutMs: env.WS_CONNECTION_INIT_TIMEOUT_MS,
+      authTimeoutMs: env.WS_AUTH_TIMEOUT_MS,
+      maxPayloadBytes: env.WS_MAX_PAYLOAD_BYTES,
+    },
+    http: {
+      maxBodyBytes: env.HTTP_MAX_BODY_BYTES,
     },
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
   };

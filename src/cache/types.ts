@@ -13,23 +13,17 @@ import type { CounterRef } from '../model';
  */
 export interface BestEffortCache {
   /**
-   * Adds delta atomically, refreshes the TTL, and returns the new count (applied: true).
+   * Adds delta atomically, refreshes the TTL, and returns the new count (outcome 'applied').
    * `timeUs` is the add's generation time (µs since the epoch). Not counted, with the count
    * unchanged and returned as it is (TTL not refreshed):
-   * - a dedupe key already seen within dedupeTtlMs: applied: false (a retry);
-   * - timeUs at or before the counter's clear watermark: applied: false, superseded: true
-   *   (accepted, but a clear generated at or after it cancels it). The dedupe key is marked,
-   *   so a retry of it is then a duplicate, as in the durable modes.
+   * - a dedupe key already seen within its ttlMs: 'duplicate' (a retry);
+   * - timeUs at or before the counter's clear watermark: 'superseded' (accepted, but a clear
+   *   generated at or after it cancels it). The dedupe key is marked, so a retry of it is
+   *   then a duplicate, as in the durable modes.
    * Throws CounterError COUNT_OVERFLOW if the result would leave the 64-bit range (and
    * marks nothing).
    */
-  add(
-    ref: CounterRef,
-    delta: bigint,
-    timeUs: number,
-    ttlSeconds: number | null,
-    dedupe: Dedupe | null,
-  ): Promise<{ count: bigint; applied: boolean; superseded?: true }>;
+  add(op: BestEffortAdd): Promise<BestEffortAddResult>;
   get(refs: CounterRef[]): Promise<bigint[]>;
   /**
    * Clears the counter as of `clearUs` (its generation time, µs): raises the clear watermark
@@ -37,10 +31,38 @@ export interface BestEffortCache {
    * newer clear already there and leaves the count (adds generated after that newer clear
    * still count). The watermark is kept at least `watermarkTtlMs` from now (the caller
    * knows when no add at or before clearUs can be accepted any more), then forgotten.
-   * Returns the count after it; a dedupe key already seen changes nothing (applied: false).
+   * Returns the count after it; a dedupe key already seen changes nothing ('duplicate').
    */
-  clear(ref: CounterRef, clearUs: number, watermarkTtlMs: number, dedupe: Dedupe | null): Promise<{ count: bigint; applied: boolean }>;
+  clear(op: BestEffortClear): Promise<BestEffortClearResult>;
   close(): Promise<void>;
+}
+
+export interface BestEffortAdd {
+  ref: CounterRef;
+  delta: bigint;
+  /** The add's generation time, µs since the epoch. */
+  timeUs: number;
+  /** Expiry of the counter, refreshed by every counted add; null: none. */
+  ttlSeconds: number | null;
+  dedupe: Dedupe | null;
+}
+
+export interface BestEffortAddResult {
+  count: bigint;
+  outcome: 'applied' | 'duplicate' | 'superseded';
+}
+
+export interface BestEffortClear {
+  ref: CounterRef;
+  /** The clear's generation time, µs since the epoch. */
+  clearUs: number;
+  watermarkTtlMs: number;
+  dedupe: Dedupe | null;
+}
+
+export interface BestEffortClearResult {
+  count: bigint;
+  outcome: 'applied' | 'duplicate';
 }
 
 export interface Dedupe {
@@ -49,16 +71,24 @@ export interface Dedupe {
 }
 
 /**
- * The last rolled-up value of EVENTUAL counters, shared by the instances that serve them.
- * `asOfMs` orders competing roll-ups: a value computed from an older read never replaces a
- * newer one.
+ * The converged count of EVENTUAL counters (the last roll-up's result), shared by the
+ * instances that serve them. `asOfMs` orders competing roll-ups: a value computed from an
+ * older read never replaces a newer one.
  */
-export interface RollupCache {
+export interface ConvergedCache {
   get(refs: CounterRef[]): Promise<(bigint | undefined)[]>;
-  /**
-   * Stores each value unless a newer one (larger asOfMs) is there; per entry, true when the
-   * stored value changed (the caller then publishes it).
-   */
-  setMany(entries: { ref: CounterRef; value: bigint }[], asOfMs: number): Promise<boolean[]>;
+  /** Stores each value unless a newer one (larger asOfMs) is there. */
+  setMany(update: ConvergedUpdate): Promise<ConvergedUpdateResult>;
   close(): Promise<void>;
+}
+
+export interface ConvergedUpdate {
+  entries: { ref: CounterRef; value: bigint }[];
+  /** When the values were read (the roll-up's asOf). */
+  asOfMs: number;
+}
+
+export interface ConvergedUpdateResult {
+  /** Per entry, in input order: true when the stored value changed (the caller publishes it). */
+  changed: boolean[];
 }

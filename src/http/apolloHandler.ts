@@ -1,9 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HeaderMap, type ApolloServer, type ContextFunction } from '@apollo/server';
-import type { RequestContext } from '../context';
-
-/** Largest request body accepted: ~10,000 addCounts items. */
-const MAX_BODY_BYTES = 4 * 1024 * 1024;
+import type { RequestContext } from '../../resolvers/context';
 
 /**
  * Apollo Server on bare node:http. This is all an HTTP integration does (the same steps as
@@ -12,9 +9,10 @@ const MAX_BODY_BYTES = 4 * 1024 * 1024;
 export function apolloHandler(
   server: ApolloServer<RequestContext>,
   context: ContextFunction<[], RequestContext>,
+  maxBodyBytes: number,
 ): (req: IncomingMessage, res: ServerResponse, search: string) => void {
   return (req, res, search) => {
-    readBody(req).then(
+    readBody(req, maxBodyBytes).then(
       async (raw) => {
         const headers = new HeaderMap();
         for (const [key, value] of Object.entries(req.headers)) {
@@ -49,19 +47,19 @@ export function apolloHandler(
   };
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
+function readBody(req: IncomingMessage, maxBytes: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (c: Buffer) => {
       size += c.length;
-      if (size > MAX_BODY_BYTES) {
+      if (size > maxBytes) {
         // Stop keeping the body but let the rest flow past: destroying the socket here would
         // also drop the 413 the client is owed; the connection closes after that response.
         chunks.length = 0;
         req.removeAllListeners('data');
         req.resume();
-        reject(Object.assign(new Error(`request body larger than ${MAX_BODY_BYTES} bytes`), { status: 413 }));
+        reject(Object.assign(new Error(`request body larger than ${maxBytes} bytes`), { status: 413 }));
         return;
       }
       chunks.push(c);

@@ -3,7 +3,7 @@ import { GraphQLError, type GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Config } from '../config';
-import type { RequestContext } from '../context';
+import type { RequestContext } from '../../resolvers/context';
 import { ErrorCode } from '../errors';
 import type { Logger } from '../logger';
 import { keepCounterErrorCode } from './formatError';
@@ -18,7 +18,7 @@ export interface ConnectionInfo {
  * The credentials hook, called once per connection with the `connection_init` payload
  * (the Apollo Router forwards the client's there). `false` refuses the connection (close
  * 4403 Forbidden), an object becomes the `connection_ack` payload, anything else accepts.
- * It must answer within AUTH_TIMEOUT_MS: the Router waits 5 s for the ack.
+ * It must answer within WS_AUTH_TIMEOUT_MS (default 4000): the Router waits 5 s for the ack.
  */
 export type ConnectHook = (info: ConnectionInfo) => Promise<boolean | Record<string, unknown> | void> | boolean | Record<string, unknown> | void;
 
@@ -41,14 +41,10 @@ export interface WebSocketEndpoint {
   dispose(): Promise<void>;
 }
 
-/** A connection_init must be answered well within the Apollo Router's 5 s. */
-export const AUTH_TIMEOUT_MS = 4000;
 /** How long dispose() waits for clients to answer the close frame before dropping them. */
 const CLOSE_GRACE_MS = 1000;
 /** RFC 6455 1001: the endpoint is going away (server shutdown). */
 const GOING_AWAY = 1001;
-/** A subscribe message is a few hundred bytes; refuse frames far beyond any query. */
-const MAX_PAYLOAD_BYTES = 256 * 1024;
 
 interface Extra {
   socket: WebSocket;
@@ -71,7 +67,7 @@ export function attachWebSocket(server: Server, opts: WebSocketOptions): WebSock
   const { config, log } = opts;
   const maxSubs = config.ws.maxSubscriptionsPerConnection;
 
-  const wss = new WebSocketServer({ server, path: '/graphql', perMessageDeflate: false, maxPayload: MAX_PAYLOAD_BYTES });
+  const wss = new WebSocketServer({ server, path: '/graphql', perMessageDeflate: false, maxPayload: config.ws.maxPayloadBytes });
   const info = (ctx: Ctx): ConnectionInfo => ({ connectionParams: ctx.connectionParams ?? {}, request: ctx.extra.request });
 
   const format = (errors: readonly GraphQLError[]) => errors.map((e) => keepCounterErrorCode(e.toJSON(), e));
@@ -87,7 +83,7 @@ export function attachWebSocket(server: Server, opts: WebSocketOptions): WebSock
         try {
           const verdict = await Promise.race([
             Promise.resolve(opts.onConnect(info(ctx as Ctx))),
-            new Promise<false>((r) => (timer = setTimeout(() => r(false), AUTH_TIMEOUT_MS))),
+            new Promise<false>((r) => (timer = setTimeout(() => r(false), config.ws.authTimeoutMs))),
           ]);
           return verdict === false ? false : verdict === undefined || verdict === true ? true : verdict;
         } catch (err) {

@@ -3,7 +3,7 @@ import type { CounterEvent, CounterRef, NamespaceConfig } from '../model';
 /**
  * The seams to durable storage. One implementation per backend (embedded SQLite,
  * Cassandra); the counter service and the roll-up never know which one runs. The store
- * conformance suite (tests/store.conformance.ts) holds every implementation to the same rules.
+ * conformance suite (tests/integration/conformance/store.conformance.ts) holds every implementation to the same rules.
  */
 
 export interface NamespaceStore {
@@ -13,8 +13,8 @@ export interface NamespaceStore {
   createNamespace(ns: NamespaceConfig): Promise<NamespaceConfig>;
 }
 
-/** A counter's roll-up row: every event at or before `checkpointUs` is summed into `count`. */
-export interface RollupRow {
+/** A counter's checkpoint row: every event at or before `checkpointUs` is summed into `count`. */
+export interface CheckpointRow {
   count: bigint;
   checkpointUs: number;
   /** The newest event time ever written for the counter (drives "still pending" detection). */
@@ -38,10 +38,10 @@ export interface WindowSummary {
  * immutable boundary asked for) and the live tail after that.
  */
 export interface CounterSnapshot {
-  rollup: RollupRow;
-  /** Events in (rollup.checkpointUs, settleUs]; empty when the checkpoint is already past settleUs. */
+  checkpoint: CheckpointRow;
+  /** Events in (checkpoint.checkpointUs, settleUs]; empty when the checkpoint is already past settleUs. */
   settled: WindowSummary;
-  /** Events after max(rollup.checkpointUs, settleUs). */
+  /** Events after max(checkpoint.checkpointUs, settleUs). */
   tail: WindowSummary;
   settleUs: number;
 }
@@ -59,7 +59,7 @@ export interface EventStore {
    */
   append(events: CounterEvent[]): Promise<AppendResult[]>;
   /** One batched read of many counters, in input order. */
-  readSnapshots(refs: CounterRef[], settleUs: number): Promise<CounterSnapshot[]>;
+  readSnapshots(query: SnapshotQuery): Promise<CounterSnapshot[]>;
   /**
    * Moves counters' checkpoints forward to (count, checkpointUs). Never moves one back: a
    * write for an older checkpoint than the stored one is ignored.
@@ -67,13 +67,13 @@ export interface EventStore {
   writeCheckpoints(items: CheckpointWrite[]): Promise<void>;
   /**
    * Counters of a namespace whose last write is past their checkpoint but at or before
-   * upToUs, oldest first:
+   * upToUs, oldest first, at most `limit`:
    * the durable record that finds counters whose roll-up was lost (crash, full queue) or is
    * still due, so that no counter stays stale.
    */
-  listPending(namespace: string, upToUs: number, limit: number): Promise<CounterRef[]>;
-  /** Deletes events older than the namespace's retention that are already checkpointed. */
-  purge(namespace: NamespaceConfig, beforeUs: number): Promise<number>;
+  listPending(query: PendingQuery): Promise<CounterRef[]>;
+  /** Deletes events older than `beforeUs` that are already checkpointed. */
+  purge(query: PurgeQuery): Promise<PurgeResult>;
 }
 
 export interface Store extends NamespaceStore, EventStore {
@@ -92,4 +92,26 @@ export interface CheckpointWrite {
   ref: CounterRef;
   count: bigint;
   checkpointUs: number;
+}
+
+export interface SnapshotQuery {
+  refs: CounterRef[];
+  /** The immutable boundary: events at or before it are settled (see CounterSnapshot). */
+  settleUs: number;
+}
+
+export interface PendingQuery {
+  namespace: string;
+  upToUs: number;
+  limit: number;
+}
+
+export interface PurgeQuery {
+  namespace: NamespaceConfig;
+  beforeUs: number;
+}
+
+export interface PurgeResult {
+  /** Events deleted (0 where the backend expires events by itself, e.g. Cassandra's TTL). */
+  deleted: number;
 }

@@ -1,5 +1,8 @@
 import { LRUCache } from 'lru-cache';
 
+/** Counters whose mark state is kept by default (an evicted one just gets its next mark written). */
+const DEFAULT_STATES = 100_000;
+
 interface Waiter {
   t: number;
   resolve: () => void;
@@ -28,7 +31,7 @@ export class MarkCommitter {
 
   constructor(
     private readonly direction: 'max' | 'min',
-    max = 100_000,
+    max = DEFAULT_STATES,
   ) {
     // Entries with waiters are never evicted while busy: they are re-set on every use.
     this.states = new LRUCache({ max });

@@ -1,0 +1,62 @@
+import type { ConvergedCache } from '../src/cache/types';
+import { groupBy, type CounterRef } from '../src/model';
+import type { Metrics } from '../src/metrics';
+import type { PubSub } from '../src/pubsub/types';
+import type { CheckpointWrite, EventStore } from '../src/store/types';
+import { fold } from './fold';
+import type { NamespaceSource } from './namespaces';
+import { settleUs } from './settle';
+
+/**
+ * Smallest step of a checkpoint that does not absorb the counter's last write (see fold):
+ * roll-ups stay as frequent as convergence needs, checkpoint writes do not follow them.
+ */
+export const CHECKPOINT_STEP_US = 1_000_000;
+
+/** Told each counter's exact count after its roll-up (the overflow guard keeps it as its estimate). */
+export type RolledUpListener = (ref: CounterRef, exact: bigint) => void;
+
+export interface RollupJobDeps {
+  store: Pick<EventStore, 'readSnapshots' | 'writeCheckpoints'>;
+  converged: ConvergedCache;
+  pubsub: Pick<PubSub, 'publish'>;
+  namespaces: Pick<NamespaceSource, 'find'>;
+  metrics: Pick<Metrics, 'rollupCheckpoints'>;
+  skewMarginMs: number;
+  onRolledUp?: RolledUpListener;
+}
+
+/**
+ * The roll-up of one batch of counters: per namespace, one batched snapshot read, the fold,
+ * the checkpoints that can move (one batched write), the converged cache, and a publish for
+ * each counter whose converged value changed. Counters of unknown or BEST_EFFORT namespaces
+ * are skipped (they have no events).
+ */
+export class RollupJob {
+  constructor(private readonly deps: RollupJobDeps) {}
+
+  readonly run = async (refs: CounterRef[]): Promise<void> => {
+    const { store, converged, pubsub, namespaces, metrics, skewMarginMs, onRolledUp } = this.deps;
+    for (const [name, group] of groupBy(refs, (r) => r.namespace)) {
+      const ns = await namespaces.find(name);
+      if (!ns || ns.mode === 'BEST_EFFORT') continue;
+      const asOfMs = Date.now();
+      const snaps = await store.readSnapshots({ refs: group, settleUs: settleUs(ns, skewMarginMs, asOfMs) });
+      const folded = snaps.map((snap) => fold(snap, CHECKPOINT_STEP_US));
+      const checkpoints: CheckpointWrite[] = [];
+      for (let i = 0; i < group.length; i++) {
+        const c = folded[i]!.checkpoint;
+        if (c) checkpoints.push({ ref: group[i]!, ...c });
+        onRolledUp?.(group[i]!, folded[i]!.exact);
+      }
+      if (checkpoints.length > 0) {
+        await store.writeCheckpoints(checkpoints);
+        metrics.rollupCheckpoints.inc(checkpoints.length);
+      }
+      const { changed } = await converged.setMany({ entries: group.map((ref, i) => ({ ref, value: folded[i]!.exact })), asOfMs });
+      for (let i = 0; i < group.length; i++) {
+        if (changed[i]) pubsub.publish({ namespace: ns.name, name: group[i]!.name, count: folded[i]!.exact, asOfMs });
+      }
+    }
+  };
+}

@@ -1,0 +1,13 @@
+import type { CounterRef } from '../src/model';
+
+/**
+ * What the counter service knows of the roll-up: a way to say "this counter may need one".
+ * Offers never block and never throw; the pipeline behind them (rollup/sidecar.ts) decides
+ * when, in which batch and whether at all (a counter rolled up since its last write needs none).
+ */
+export interface RollupTrigger {
+  /** A durable write reached the counter, or a read found it pending. */
+  notify(ref: CounterRef): void;
+  /** The counter was read: roll it up only if it may hold writes its last roll-up did not see. */
+  notifyRead(ref: CounterRef): void;
+}

@@ -1,0 +1,85 @@
+import type { Redis } from 'ioredis';
+import type { CounterRef } from '../../model';
+import type { ConvergedCache, ConvergedUpdate, ConvergedUpdateResult } from '../types';
+import { counterTag } from './keys';
+import { defineScripts } from './scripts';
+
+/** convergedSet.lua: 1 when the stored value changed, else 0. */
+interface Scripts {
+  convergedSet(key: string, asOfMs: string, value: string, ttlMs: string): Promise<number>;
+}
+
+/**
+ * The converged count of EVENTUAL counters, shared by every instance. Each entry is one
+ * string holding asOf and value together, replaced by a Lua script (convergedSet.lua) only
+ * by a value at least as new, so two instances rolling up the same counter can never leave
+ * the older value behind. One script per counter (pipelined) rather than one script over
+ * many keys keeps it valid on Redis Cluster. Entries expire (ttlMs) so idle counters do not
+ * hold memory: a missing entry is recomputed from the store on its next read.
+ */
+export class RedisConvergedCache implements ConvergedCache {
+  private readonly scripts: Scripts;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix = 'counters:',
+    private readonly ttlMs = 24 * 3600 * 1000,
+    /** Called when Redis fails; the cache then degrades instead of failing the caller. */
+    private readonly onError: (err: unknown) => void = () => {},
+  ) {
+    defineScripts(redis, { convergedSet: { file: 'convergedSet.lua', numberOfKeys: 1 } });
+    this.scripts = redis as unknown as Scripts;
+  }
+
+  /** `ru:` ("roll-up", this cache's former name) is kept: deployed entries stay readable. */
+  private key(ref: CounterRef): string {
+    return `${this.prefix}ru:${counterTag(ref)}`;
+  }
+
+  /**
+   * A cache miss is always safe (the caller computes the value from the store), so while
+   * Redis cannot be reached every counter reads as a miss: EVENTUAL reads keep being served
+   * from the store instead of failing.
+   */
+  async get(refs: CounterRef[]): Promise<(bigint | undefined)[]> {
+    if (refs.length === 0) return [];
+    let values: (string | null)[];
+    try {
+      values = await this.redis.mget(refs.map((r) => this.key(r)));
+    } catch (err) {
+      this.onError(err);
+      return refs.map(() => undefined);
+    }
+    return values.map((v) => (v === null ? undefined : BigInt(v.slice(v.indexOf(':') + 1))));
+  }
+
+  /**
+   * While Redis cannot be reached nothing is stored and every entry reports "changed", so
+   * the roll-up still publishes each converged value (harmless repeats at worst).
+   */
+  async setMany({ entries, asOfMs }: ConvergedUpdate): Promise<ConvergedUpdateResult> {
+    if (entries.length === 0) return { changed: [] };
+    const p = this.redis.pipeline() as unknown as Scripts & { exec(): Promise<[Error | null, unknown][] | null> };
+    const asOf = String(Math.floor(asOfMs));
+    for (const { ref, value } of entries) void p.convergedSet(this.key(ref), asOf, value.toString(), String(this.ttlMs));
+    let res: [Error | null, unknown][];
+    try {
+      res = (await p.exec()) ?? [];
+    } catch (err) {
+      this.onError(err);
+      return { changed: entries.map(() => true) };
+    }
+    const changed = entries.map((_, i) => {
+      const [err, r] = res[i] ?? [new Error('no reply'), null];
+      if (err) {
+        this.onError(err);
+        return true;
+      }
+      return r === 1;
+    });
+    return { changed };
+  }
+
+  /** The Redis connection is shared and owned by the backends factory, which quits it. */
+  async close(): Promise<void> {}
+}

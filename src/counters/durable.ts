@@ -1,0 +1,142 @@
+import { fold } from '../../rollup/fold';
+import { settleUs } from '../../rollup/settle';
+import type { RollupTrigger } from '../../rollup/trigger';
+import type { ConvergedCache } from '../cache/types';
+import { unavailable, type CounterError } from '../errors';
+import type { Metrics } from '../metrics';
+import { counterOf, type CounterEvent, type CounterRef, type NamespaceConfig } from '../model';
+import type { CounterSnapshot, EventStore } from '../store/types';
+import type { OverflowGuard } from './overflowGuard';
+import type { WriteResult } from './types';
+
+/** One durable add of a (bulk) request: its position in the request, its namespace, its event. */
+export interface DurableItem {
+  i: number;
+  ns: NamespaceConfig;
+  event: CounterEvent;
+}
+
+/**
+ * EVENTUAL and ACCURATE counters: durable events, exact counts folded from the store, the
+ * converged cache for EVENTUAL reads, and the roll-up trigger. Every write is durable before
+ * it is answered.
+ */
+export class DurableCounters {
+  constructor(
+    private readonly store: Pick<EventStore, 'append' | 'readSnapshots'>,
+    private readonly converged: ConvergedCache,
+    private readonly guard: OverflowGuard,
+    private readonly rollup: RollupTrigger,
+    private readonly metrics: Pick<Metrics, 'writes'>,
+    private readonly skewMarginMs: number,
+  ) {}
+
+  /**
+   * Appends the adds that pass the overflow guard, all in one store append (one group
+   * commit). Returns, by item position, a result or the item's refusal.
+   */
+  async add(items: DurableItem[]): Promise<Map<number, WriteResult | CounterError>> {
+    const out = new Map<number, WriteResult | CounterError>();
+    const unreadable = await this.prefetchBases(items);
+    const admitted: DurableItem[] = [];
+    // Checked one after another so that items of this request on the same counter see each
+    // other's deltas as well as those of concurrent requests.
+    for (const item of items) {
+      try {
+        const failed = unreadable.get(item.ns.name);
+        if (failed) throw failed;
+        this.guard.admit(item.ns, item.event);
+        admitted.push(item);
+      } catch (err) {
+        out.set(item.i, unavailable(err));
+      }
+    }
+    if (admitted.length === 0) return out;
+    let results: { applied: boolean }[];
+    try {
+      results = await this.store.append(admitted.map((d) => d.event));
+    } catch (err) {
+      // The store refused the whole group (nothing of it written): each item gets the refusal.
+      for (const d of admitted) {
+        this.guard.release(d.event, false);
+        out.set(d.i, unavailable(err));
+      }
+      return out;
+    }
+    admitted.forEach(({ i, ns, event }, j) => {
+      const { applied } = results[j]!;
+      this.guard.release(event, applied);
+      this.metrics.writes.inc({ mode: ns.mode, outcome: applied ? 'applied' : 'duplicate' });
+      this.rollup.notify(event);
+      out.set(i, { counter: counterOf(ns, event.name), applied });
+    });
+    return out;
+  }
+
+  /** A durable clear; the result carries the exact count after it. */
+  async clear(ns: NamespaceConfig, event: CounterEvent): Promise<WriteResult> {
+    const [result] = await this.store.append([event]);
+    this.metrics.writes.inc({ mode: ns.mode, outcome: result!.applied ? 'applied' : 'duplicate' });
+    this.rollup.notify(event);
+    const [count] = await this.exactCounts(ns, [event]);
+    return { counter: counterOf(ns, event.name, count!), applied: result!.applied };
+  }
+
+  /**
+   * GetCount of counters of one namespace: ACCURATE folds checkpoint + live events every
+   * time; EVENTUAL returns the converged value (computing it once when the cache has none)
+   * and offers each counter to the roll-up, so a quiet counter converges by itself.
+   */
+  async getCounts(ns: NamespaceConfig, refs: CounterRef[]): Promise<bigint[]> {
+    if (ns.mode === 'ACCURATE') return this.exactCounts(ns, refs);
+    const cached = await this.converged.get(refs);
+    const missing = refs.filter((_, i) => cached[i] === undefined);
+    let fresh: bigint[] = [];
+    if (missing.length > 0) {
+      const asOfMs = Date.now();
+      fresh = await this.exactCounts(ns, missing);
+      await this.converged.setMany({ entries: missing.map((ref, i) => ({ ref, value: fresh[i]! })), asOfMs });
+    }
+    for (const ref of refs) this.rollup.notifyRead(ref);
+    let k = 0;
+    return cached.map((v) => v ?? fresh[k++]!);
+  }
+
+  /** Checkpoint + settled events + live tail, for counters of one namespace. */
+  async exactCounts(ns: NamespaceConfig, refs: CounterRef[]): Promise<bigint[]> {
+    const snaps = await this.store.readSnapshots({ refs, settleUs: settleUs(ns, this.skewMarginMs) });
+    return snaps.map((s, i) => {
+      const { exact } = fold(s);
+      this.guard.observe(refs[i]!, exact);
+      if (pendingIn(s)) this.rollup.notify(refs[i]!);
+      return exact;
+    });
+  }
+
+  /**
+   * Reads, in one batched read per namespace, the exact counts of the counters whose adds the
+   * guard cannot judge from what it knows. Returns the read failure per namespace (those items
+   * are refused with it, nothing written).
+   */
+  private async prefetchBases(items: DurableItem[]): Promise<Map<string, CounterError>> {
+    const byNs = new Map<string, { ns: NamespaceConfig; refs: Map<string, CounterRef> }>();
+    for (const { ns, event } of items) {
+      if (!this.guard.needsExactBase(event)) continue;
+      let g = byNs.get(ns.name);
+      if (!g) byNs.set(ns.name, (g = { ns, refs: new Map() }));
+      g.refs.set(event.name, { namespace: ns.name, name: event.name });
+    }
+    const failures = new Map<string, CounterError>();
+    await Promise.all(
+      [...byNs.values()].map(({ ns, refs }) =>
+        this.exactCounts(ns, [...refs.values()]).then(
+          () => undefined,
+          (err: unknown) => void failures.set(ns.name, unavailable(err)),
+        ),
+      ),
+    );
+    return failures;
+  }
+}
+
+const pendingIn = (s: CounterSnapshot): boolean => s.checkpoint.lastWriteUs > s.checkpoint.checkpointUs;

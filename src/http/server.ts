@@ -1,0 +1,91 @@
+import http from 'node:http';
+import net, { type AddressInfo } from 'node:net';
+import type { Metrics } from '../metrics';
+
+export interface HttpRoutes {
+  /** POST/GET /graphql (the Apollo handler; `search` is the query string with its '?'). */
+  graphql(req: http.IncomingMessage, res: http.ServerResponse, search: string): void;
+  /** Throws when a backend cannot be reached (GET /readyz). */
+  ping(): Promise<void>;
+  metrics: Pick<Metrics, 'registry'>;
+}
+
+export interface HttpServer {
+  server: http.Server;
+  listen(port: number, host: string): Promise<number>;
+  /**
+   * Stops taking requests and waits (at most timeoutMs) for those in flight. Not http's
+   * close(): that also drops at once every connection without an active response, including
+   * ones whose request has arrived but is not read yet (a busy event loop). Responses in
+   * flight, and requests still arriving, close their connection when done; connections idle
+   * past a grace are closed (else idle keep-alive ones would hold close() open until the
+   * timeout). `beforeWait` runs once listening stopped (the websocket endpoint's dispose).
+   */
+  drain(timeoutMs: number, beforeWait?: () => Promise<void>): Promise<void>;
+}
+
+/** Idle keep-alive connections closed from this long after stop begins. */
+const IDLE_CLOSE_GRACE_MS = 250;
+const IDLE_CLOSE_EVERY_MS = 50;
+
+/** The node:http server: /graphql, health, readiness and metrics, and the graceful drain. */
+export function createHttpServer(routes: HttpRoutes): HttpServer {
+  let ready = true;
+  // Responses not finished yet: on stop they are told to close their connection afterwards.
+  const active = new Set<http.ServerResponse>();
+  const text = (res: http.ServerResponse, status: number, body: string): void =>
+    void res.writeHead(status, { 'content-type': 'text/plain' }).end(body);
+  const server = http.createServer((req, res) => {
+    if (!ready) res.setHeader('connection', 'close');
+    active.add(res);
+    res.once('close', () => active.delete(res));
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const pathname = q === -1 ? url : url.slice(0, q);
+    switch (pathname) {
+      case '/graphql':
+        return routes.graphql(req, res, q === -1 ? '' : url.slice(q));
+      case '/healthz':
+        return text(res, 200, 'ok');
+      case '/readyz':
+        routes.ping().then(
+          () => text(res, ready ? 200 : 503, ready ? 'ready' : 'stopping'),
+          (err: Error) => text(res, 503, `not ready: ${err.message}`),
+        );
+        return;
+      case '/metrics': {
+        const { registry } = routes.metrics;
+        registry.metrics().then(
+          (body) => res.writeHead(200, { 'content-type': registry.contentType }).end(body),
+          (err: Error) => text(res, 500, err.message),
+        );
+        return;
+      }
+      default:
+        return text(res, 404, 'not found; GraphQL is at /graphql');
+    }
+  });
+  // Keep-alive connections from load balancers and gateways outlive requests; bound them.
+  server.keepAliveTimeout = 65_000;
+
+  return {
+    server,
+    listen: (port, host) =>
+      new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
+      }),
+    async drain(timeoutMs, beforeWait) {
+      ready = false;
+      for (const res of active) if (!res.headersSent) res.setHeader('connection', 'close');
+      const closed = new Promise<void>((r) => net.Server.prototype.close.call(server, () => r()));
+      let idleCloser: NodeJS.Timeout | undefined;
+      const grace = setTimeout(() => (idleCloser = setInterval(() => server.closeIdleConnections(), IDLE_CLOSE_EVERY_MS)), IDLE_CLOSE_GRACE_MS);
+      await beforeWait?.();
+      await Promise.race([closed, new Promise((r) => setTimeout(r, timeoutMs).unref())]);
+      clearTimeout(grace);
+      clearInterval(idleCloser);
+      server.closeAllConnections();
+    },
+  };
+}

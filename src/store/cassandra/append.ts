@@ -1,0 +1,133 @@
+import cassandra from 'cassandra-driver';
+import { counterKey, type CounterEvent } from '../../model';
+import type { AppendResult } from '../types';
+import { eventBucket, pendingShard, timeBucket, type Layout } from './layout';
+import { MarkCommitter } from './marker';
+import type { NamespaceTable } from './namespaces';
+import type { CqlSession } from './session';
+
+/** Bounds on one append (their sum stays under the 3000 ms skew margin advised for Cassandra). */
+const PRE_INSERT_BUDGET_MS = 1000;
+const INSERT_TIMEOUT_MS = 2000;
+const NO_RETRY = new cassandra.policies.retry.FallthroughRetryPolicy();
+
+/** first_write_us is min-merged by writing it USING TIMESTAMP (MIN_MERGE_BASE - time). */
+const MIN_MERGE_BASE = BigInt(Number.MAX_SAFE_INTEGER);
+
+/**
+ * Idempotency: the event row's primary key is the idempotency key, so a retry rewrites the
+ * same row and can never count twice. To report `applied: false` for a retry, each event
+ * is first looked up with a single-partition read (LOCAL_QUORUM read after LOCAL_QUORUM
+ * write sees it). An LWT (`INSERT ... IF NOT EXISTS`) would make that exact even for two
+ * instances racing on one token, but costs a Paxos round (4 round trips) on every write of
+ * the hottest path and forbids mixing with plain writes to the same rows; the count is exact
+ * either way, only the `applied` flag of such a cross-instance race could be true twice.
+ * Within one process, a duplicate of an append still in flight waits for it instead.
+ *
+ * Order: the roll-up marks (rollups.last_write_us, first_write_us and the pending mark) are
+ * written before (in parallel with the lookup) the event itself, and on a retry too: if the
+ * process dies between them, the client's retry repairs the marks, and a mark without its
+ * event only costs one empty roll-up. An event is therefore never durable without the
+ * record that makes the sweeper find it.
+ */
+export class EventAppender {
+  /** Appends in flight in this process, by idempotency key: a concurrent duplicate waits for the first. */
+  private readonly inflight = new Map<string, Promise<void>>();
+  /** Group commit of the roll-up marks per counter (see MarkCommitter): last write = max, first write = min. */
+  private readonly lastMarks = new MarkCommitter('max');
+  private readonly firstMarks = new MarkCommitter('min');
+
+  constructor(
+    private readonly cql: CqlSession,
+    private readonly layout: Layout,
+    private readonly namespaces: NamespaceTable,
+  ) {}
+
+  async append(events: CounterEvent[]): Promise<AppendResult[]> {
+    const out: AppendResult[] = new Array(events.length);
+    await Promise.all(
+      events.map(async (e, i) => {
+        const key = `${counterKey(e)}\u0000${e.timeUs}\u0000${e.eventId}`;
+        for (;;) {
+          const running = this.inflight.get(key);
+          if (!running) break;
+          await running.catch(() => {});
+        }
+        let done!: () => void;
+        const p = new Promise<void>((r) => (done = r));
+        this.inflight.set(key, p);
+        try {
+          out[i] = { applied: await this.appendOne(e) };
+        } finally {
+          this.inflight.delete(key);
+          done();
+        }
+      }),
+    );
+    return out;
+  }
+
+  /** Resolves once every append in flight has settled (before the client shuts down). */
+  async drain(): Promise<void> {
+    await Promise.all([...this.inflight.values()].map((p) => p.catch(() => {})));
+  }
+
+  private async appendOne(e: CounterEvent): Promise<boolean> {
+    const started = performance.now();
+    const tb = BigInt(timeBucket(this.layout, e.timeUs));
+    const eb = eventBucket(this.layout, e.eventId);
+    const t = BigInt(e.timeUs);
+    const ck = counterKey(e);
+    const [existing] = await Promise.all([
+      this.cql.read(
+        'SELECT time_us FROM events WHERE namespace = ? AND counter = ? AND time_bucket = ? AND event_bucket = ? AND time_us = ? AND event_id = ?',
+        [e.namespace, e.name, tb, eb, t, e.eventId],
+      ),
+      this.lastMarks.ensure(ck, e.timeUs, (v) => {
+        const vt = BigInt(v);
+        return Promise.all([
+          this.cql.write('UPDATE rollups USING TIMESTAMP ? SET last_write_us = ? WHERE namespace = ? AND counter = ?', [
+            vt,
+            vt,
+            e.namespace,
+            e.name,
+          ]),
+          this.cql.write('INSERT INTO pending (namespace, shard, counter, last_write_us) VALUES (?, ?, ?, ?) USING TIMESTAMP ?', [
+            e.namespace,
+            pendingShard(this.layout, e.name),
+            e.name,
+            vt,
+            vt,
+          ]),
+        ]);
+      }),
+      this.firstMarks.ensure(ck, e.timeUs, (v) =>
+        this.cql.write('UPDATE rollups USING TIMESTAMP ? SET first_write_us = ? WHERE namespace = ? AND counter = ?', [
+          MIN_MERGE_BASE - BigInt(v),
+          BigInt(v),
+          e.namespace,
+          e.name,
+        ]),
+      ),
+    ]);
+    if (existing.rowLength > 0) return false;
+    const ttl = await this.namespaces.ttlFor(e.namespace);
+    // An event must be visible before the roll-up can checkpoint past its time, which is
+    // ROLLUP_SKEW_MARGIN_MS after the service accepted it at the earliest. So the append is
+    // abandoned (nothing written; the client retries with its token) when the steps before the
+    // insert took too long, and the insert itself is bounded and not retried by the driver on
+    // another host: at most PRE_INSERT_BUDGET_MS + INSERT_TIMEOUT_MS in all (see docs/cassandra.md).
+    await this.cql.slot(() => {
+      // checked once a query slot is free, right before the insert is sent
+      if (performance.now() - started > PRE_INSERT_BUDGET_MS) {
+        throw new Error(`append of ${e.namespace}/${e.name} took over ${PRE_INSERT_BUDGET_MS} ms before its insert; not written`);
+      }
+      return this.cql.client.execute(
+        'INSERT INTO events (namespace, counter, time_bucket, event_bucket, time_us, event_id, clear, delta) VALUES (?, ?, ?, ?, ?, ?, ?, ?) USING TTL ?',
+        [e.namespace, e.name, tb, eb, t, e.eventId, e.clear, e.delta, ttl],
+        { prepare: true, isIdempotent: true, consistency: this.cql.writeConsistency, readTimeout: INSERT_TIMEOUT_MS, retry: NO_RETRY },
+      );
+    });
+    return true;
+  }
+}

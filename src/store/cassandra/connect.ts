@@ -1,0 +1,62 @@
+import cassandra from 'cassandra-driver';
+import type { Logger } from '../../logger';
+import { fixLayout, type Layout } from './layout';
+import { migrations, SCHEMA_VERSION_TABLE } from './schema';
+import { consistency, type CassandraOptions } from './session';
+
+const { types } = cassandra;
+
+/** How long the driver waits for a connection to a node to open. */
+const CONNECT_TIMEOUT_MS = 5000;
+/** The driver's per-request timeout (queries with a tighter bound of their own set it themselves). */
+const READ_TIMEOUT_MS = 12_000;
+
+/** Opens a client on the contact points; throws with the address and data center when none answers. */
+export async function connectClient(opts: CassandraOptions): Promise<cassandra.Client> {
+  const clientOptions: cassandra.ClientOptions = {
+    contactPoints: opts.contactPoints,
+    localDataCenter: opts.localDataCenter,
+    // bigint columns decode to and encode from JS bigint: counts stay exact over 64 bits.
+    encoding: { useBigIntAsLong: true },
+    socketOptions: { connectTimeout: CONNECT_TIMEOUT_MS, readTimeout: READ_TIMEOUT_MS },
+    queryOptions: { prepare: true, isIdempotent: true },
+    ...(opts.username ? { credentials: { username: opts.username, password: opts.password ?? '' } } : {}),
+  };
+  const client = new cassandra.Client(clientOptions);
+  try {
+    await client.connect();
+  } catch (err) {
+    await client.shutdown().catch(() => {});
+    throw new Error(
+      `Cassandra is not reachable at ${opts.contactPoints.join(',')} (data center ${opts.localDataCenter}): ${(err as Error).message}`,
+    );
+  }
+  return client;
+}
+
+/**
+ * Creates the keyspace when missing, applies the schema steps not yet recorded in
+ * `schema_version`, and returns the layout the data is written with (see fixLayout).
+ */
+export async function migrate(client: cassandra.Client, opts: CassandraOptions, log: Pick<Logger, 'info' | 'warn'>): Promise<Layout> {
+  const ks = opts.keyspace;
+  const wc = consistency(opts.writeConsistency);
+  await client.execute(
+    `CREATE KEYSPACE IF NOT EXISTS ${ks} WITH replication = {'class': 'NetworkTopologyStrategy', '${opts.localDataCenter}': ${opts.replicationFactor}}`,
+  );
+  await client.execute(`USE ${ks}`);
+  await client.execute(SCHEMA_VERSION_TABLE);
+  const vr = await client.execute(`SELECT version FROM schema_version WHERE id = 'schema'`, [], { consistency: types.consistencies.localQuorum });
+  const version = (vr.first()?.['version'] as number | undefined) ?? 0;
+  const steps = migrations();
+  for (let v = version; v < steps.length; v++) {
+    for (const cql of steps[v]!) await client.execute(cql);
+    await client.execute(`INSERT INTO schema_version (id, version, updated_at) VALUES ('schema', ?, toTimestamp(now()))`, [v + 1], {
+      prepare: true,
+      consistency: wc,
+    });
+    log.info({ keyspace: ks, version: v + 1 }, 'cassandra schema migrated');
+  }
+  const wanted: Layout = { secondsPerBucket: opts.secondsPerBucket, bucketsPerId: opts.bucketsPerId, pendingShards: opts.pendingShards };
+  return fixLayout(client, wanted, wc, log);
+}

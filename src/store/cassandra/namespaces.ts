@@ -1,0 +1,78 @@
+import cassandra from 'cassandra-driver';
+import type { NamespaceConfig } from '../../model';
+import type { CqlSession } from './session';
+
+const { types } = cassandra;
+
+/** Rows per page of the namespace listing. */
+const NAMESPACE_PAGE_SIZE = 1000;
+/** Cassandra's largest TTL (20 years). */
+const MAX_TTL_SECONDS = 630_720_000;
+const DEFAULT_RETENTION_SECONDS = 7 * 24 * 3600;
+
+/**
+ * The `namespaces` table (the control plane), and each namespace's retention, which is the
+ * TTL of its events.
+ */
+export class NamespaceTable {
+  /** Retention per namespace (events' TTL); namespaces only ever get created, so caching is safe. */
+  private readonly retention = new Map<string, number>();
+
+  constructor(private readonly cql: CqlSession) {}
+
+  async list(): Promise<NamespaceConfig[]> {
+    // One small partition per namespace; the table holds few rows, so a full scan is fine here.
+    const rows: NamespaceConfig[] = [];
+    let pageState: string | undefined;
+    do {
+      const r = await this.cql.read('SELECT name, mode, ttl_seconds, retention_seconds, accept_limit_ms FROM namespaces', [], {
+        fetchSize: NAMESPACE_PAGE_SIZE,
+        ...(pageState ? { pageState } : {}),
+      });
+      for (const row of r.rows) rows.push(this.toNamespace(row));
+      pageState = r.pageState ?? undefined;
+    } while (pageState);
+    return rows.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  async get(name: string): Promise<NamespaceConfig | undefined> {
+    const r = await this.cql.read('SELECT name, mode, ttl_seconds, retention_seconds, accept_limit_ms FROM namespaces WHERE name = ?', [name]);
+    const row = r.first();
+    return row ? this.toNamespace(row) : undefined;
+  }
+
+  async create(ns: NamespaceConfig): Promise<NamespaceConfig> {
+    // An LWT: two instances creating the same name at once agree on one winner.
+    const r = await this.cql.slot(() =>
+      this.cql.client.execute(
+        `INSERT INTO namespaces (name, mode, ttl_seconds, retention_seconds, accept_limit_ms, created_at)
+         VALUES (?, ?, ?, ?, ?, toTimestamp(now())) IF NOT EXISTS`,
+        [ns.name, ns.mode, ns.ttlSeconds, ns.retentionSeconds, ns.acceptLimitMs],
+        { prepare: true, consistency: this.cql.writeConsistency, serialConsistency: types.consistencies.localSerial, isIdempotent: false },
+      ),
+    );
+    const row = r.first();
+    const stored = row && row['[applied]'] === false && row['mode'] != null ? this.toNamespace(row) : { ...ns };
+    this.retention.set(stored.name, stored.retentionSeconds);
+    return stored;
+  }
+
+  /** The TTL of a namespace's events: its retention, within what Cassandra accepts. */
+  async ttlFor(namespace: string): Promise<number> {
+    let s = this.retention.get(namespace);
+    if (s === undefined) s = (await this.get(namespace))?.retentionSeconds ?? DEFAULT_RETENTION_SECONDS;
+    return Math.max(1, Math.min(MAX_TTL_SECONDS, s));
+  }
+
+  private toNamespace(row: cassandra.types.Row): NamespaceConfig {
+    const ns: NamespaceConfig = {
+      name: row['name'] as string,
+      mode: row['mode'] as NamespaceConfig['mode'],
+      ttlSeconds: (row['ttl_seconds'] as number | null) ?? null,
+      retentionSeconds: row['retention_seconds'] as number,
+      acceptLimitMs: row['accept_limit_ms'] as number,
+    };
+    this.retention.set(ns.name, ns.retentionSeconds);
+    return ns;
+  }
+}

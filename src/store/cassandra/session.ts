@@ -1,0 +1,46 @@
+import cassandra from 'cassandra-driver';
+import type { Config } from '../../config';
+import { Limiter } from './limiter';
+
+const { types } = cassandra;
+
+/** The Cassandra store's settings (CASSANDRA_* variables, see src/config.ts). */
+export type CassandraOptions = Config['cassandra'];
+
+/** The driver's code for a configured consistency name (LOCAL_QUORUM etc., validated by the config). */
+export const consistency = (name: string): number => types.consistencies[name as keyof typeof types.consistencies] as number;
+
+/**
+ * How every query of the store runs: prepared, marked idempotent so the driver may retry it,
+ * with the configured read or write consistency, and through one shared limiter, so that
+ * scatter reads over many partitions queue here instead of flooding the driver's connections.
+ */
+export class CqlSession {
+  readonly writeConsistency: number;
+  private readonly readConsistency: number;
+  private readonly limiter: Limiter;
+
+  constructor(
+    readonly client: cassandra.Client,
+    opts: CassandraOptions,
+  ) {
+    this.readConsistency = consistency(opts.readConsistency);
+    this.writeConsistency = consistency(opts.writeConsistency);
+    this.limiter = new Limiter(opts.concurrency);
+  }
+
+  read(cql: string, params: unknown[], extra: cassandra.QueryOptions = {}): Promise<cassandra.types.ResultSet> {
+    return this.limiter.run(() =>
+      this.client.execute(cql, params, { prepare: true, isIdempotent: true, consistency: this.readConsistency, ...extra }),
+    );
+  }
+
+  write(cql: string, params: unknown[]): Promise<cassandra.types.ResultSet> {
+    return this.limiter.run(() => this.client.execute(cql, params, { prepare: true, isIdempotent: true, consistency: this.writeConsistency }));
+  }
+
+  /** Runs a query with options of its own (an LWT, a bounded insert) in a limiter slot. */
+  slot<T>(fn: () => Promise<T>): Promise<T> {
+    return this.limiter.run(fn);
+  }
+}

@@ -1,0 +1,236 @@
+import { ConfigError, loadConfig } from '../../../src/config';
+
+const fails = (overrides: Record<string, string>): string => {
+  try {
+    loadConfig({}, overrides);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as Error).message;
+  }
+  throw new Error(`loadConfig accepted ${JSON.stringify(overrides)}`);
+};
+
+describe('loadConfig', () => {
+  it('has the documented defaults with an empty environment', () => {
+    const c = loadConfig({});
+    expect(c.port).toBe(4000);
+    expect(c.host).toBe('0.0.0.0');
+    expect(c.store).toBe('embedded');
+    expect(c.dataDir.endsWith('/data')).toBe(true);
+    expect(c.sqliteSynchronous).toBe('FULL');
+    expect(c.rollup).toMatchObject({ queues: 8, queueCapacity: 16384, coalesceMs: 25, skewMarginMs: 1000, sweepIntervalMs: 1000 });
+    expect(c.cassandra).toMatchObject({ contactPoints: ['127.0.0.1:9042'], localDataCenter: 'datacenter1', keyspace: 'counters' });
+    expect(c.redisUrl).toBeUndefined();
+  });
+
+  it('reads the environment, and overrides win over it', () => {
+    const c = loadConfig({ PORT: '5000', ROLLUP_SKEW_MARGIN_MS: '200', CASSANDRA_CONTACT_POINTS: 'a:1, b:2' }, { PORT: 0 });
+    expect(c.port).toBe(0);
+    expect(c.rollup.skewMarginMs).toBe(200);
+    expect(c.cassandra.contactPoints).toEqual(['a:1', 'b:2']);
+  });
+
+  it('treats an empty variable as unset', () => {
+    expect(loadConfig({ PORT: '' }).port).toBe(4000);
+  });
+
+  it.each([
+    ['PORT', 'abc'],
+    ['PORT', '70000'],
+    ['PORT', '1.5'],
+    ['COUNTER_STORE', 'postgres'],
+    ['COUNTER_SQLITE_SYNCHRONOUS', 'OFF'],
+    ['REDIS_URL', 'http://localhost:6379'],
+    ['CASSANDRA_KEYSPACE', '1bad-name'],
+    ['ROLLUP_QUEUES', '0'],
+    ['ROLLUP_SWEEP_INTERVAL_MS', '5'],
+    ['LOG_LEVEL', 'verbose'],
+    ['SHUTDOWN_TIMEOUT_MS', '-1'],
+  ])('a bad %s (%j) stops the start with a message naming it and its value', (name, value) => {
+    const msg = fails({ [name]: value });
+    expect(msg).toContain(name);
+    expect(msg).toContain(JSON.stringify(value));
+  });
+
+  it('names every bad variable at once', () => {
+    const msg = fails({ PORT: 'x', ROLLUP_QUEUES: '-3' });
+    expect(msg).toContain('PORT');
+    expect(msg).toContain('ROLLUP_QUEUES');
+  });
+
+  it('names both sides of an inconsistent batch range', () => {
+    const msg = fails({ ROLLUP_BATCH_MIN: '100', ROLLUP_BATCH_MAX: '10' });
+    expect(msg).toContain('ROLLUP_BATCH_MIN');
+    expect(msg).toContain('ROLLUP_BATCH_MAX');
+  });
+});
+
+/** Reads a dotted path of the config. */
+const at = (cfg: unknown, p: string): unknown => p.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], cfg);
+
+/** Every integer variable: [name, config path, default, min, max or null for unbounded]. */
+const INTS: [string, string, number, number, number | null][] = [
+  ['PORT', 'port', 4000, 0, 65535],
+  ['CASSANDRA_REPLICATION_FACTOR', 'cassandra.replicationFactor', 1, 1, 9],
+  ['CASSANDRA_SECONDS_PER_BUCKET', 'cassandra.secondsPerBucket', 600, 1, 86_400],
+  ['CASSANDRA_BUCKETS_PER_ID', 'cassandra.bucketsPerId', 4, 1, 64],
+  ['CASSANDRA_PENDING_SHARDS', 'cassandra.pendingShards', 16, 1, 1024],
+  ['CASSANDRA_CONCURRENCY', 'cassandra.concurrency', 64, 1, 2048],
+  ['ROLLUP_QUEUES', 'rollup.queues', 8, 1, 1024],
+  ['ROLLUP_QUEUE_CAPACITY', 'rollup.queueCapacity', 16384, 1, null],
+  ['ROLLUP_COALESCE_MS', 'rollup.coalesceMs', 25, 0, 60_000],
+  ['ROLLUP_BATCH_MIN', 'rollup.batchMin', 16, 1, null],
+  ['ROLLUP_BATCH_MAX', 'rollup.batchMax', 512, 1, null],
+  ['ROLLUP_BATCH_TARGET_MS', 'rollup.batchTargetMs', 25, 1, null],
+  ['ROLLUP_SKEW_MARGIN_MS', 'rollup.skewMarginMs', 1000, 0, 600_000],
+  ['ROLLUP_SWEEP_INTERVAL_MS', 'rollup.sweepIntervalMs', 1000, 10, null],
+  ['ROLLUP_LOCAL_CACHE_SIZE', 'rollup.localCacheSize', 200_000, 100, null],
+  ['PUBLISH_THROTTLE_MS', 'publishThrottleMs', 50, 0, 60_000],
+  ['WS_MAX_SUBSCRIPTIONS_PER_CONNECTION', 'ws.maxSubscriptionsPerConnection', 100, 1, null],
+  ['WS_KEEPALIVE_MS', 'ws.keepAliveMs', 12_000, 0, null],
+  ['WS_CONNECTION_INIT_TIMEOUT_MS', 'ws.connectionInitTimeoutMs', 10_000, 100, null],
+  ['SHUTDOWN_TIMEOUT_MS', 'shutdownTimeoutMs', 10_000, 0, null],
+];
+
+/** Every enum variable: [name, config path, default, accepted values]. */
+const ENUMS: [string, string, string, string[]][] = [
+  ['LOG_LEVEL', 'logLevel', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']],
+  ['COUNTER_STORE', 'store', 'embedded', ['embedded', 'cassandra']],
+  ['COUNTER_SQLITE_SYNCHRONOUS', 'sqliteSynchronous', 'FULL', ['FULL', 'NORMAL']],
+  ...(['CASSANDRA_READ_CONSISTENCY', 'CASSANDRA_WRITE_CONSISTENCY'] as const).map(
+    (v): [string, string, string, string[]] => [
+      v,
+      v === 'CASSANDRA_READ_CONSISTENCY' ? 'cassandra.readConsistency' : 'cassandra.writeConsistency',
+      'LOCAL_QUORUM',
+      ['ONE', 'TWO', 'THREE', 'QUORUM', 'ALL', 'LOCAL_QUORUM', 'EACH_QUORUM', 'LOCAL_ONE'],
+    ],
+  ),
+];
+
+describe('loadConfig, integer variables', () => {
+  it.each(INTS)('%s defaults to %s (%s)', (name, p, def) => {
+    expect(at(loadConfig({}), p)).toBe(def);
+  });
+
+  it.each(INTS)('%s (%s) accepts its bounds', (name, p, _def, min, max) => {
+    // Keep the batch range consistent when one of its ends is pushed to a bound.
+    const low = name === 'ROLLUP_BATCH_MAX' ? { ROLLUP_BATCH_MIN: '1' } : {};
+    expect(at(loadConfig({ [name]: String(min), ...low }), p)).toBe(min);
+    const top = max ?? Number.MAX_SAFE_INTEGER;
+    const high = name === 'ROLLUP_BATCH_MIN' ? { ROLLUP_BATCH_MAX: String(top) } : {};
+    expect(at(loadConfig({ [name]: String(top), ...high }), p)).toBe(top);
+  });
+
+  it.each(INTS)('%s refuses one below its minimum, naming the variable and value', (name, _p, _def, min) => {
+    const msg = fails({ [name]: String(min - 1) });
+    expect(msg).toContain(name);
+    expect(msg).toContain(JSON.stringify(String(min - 1)));
+  });
+
+  it.each(INTS.filter(([, , , , max]) => max !== null))('%s refuses one above its maximum', (name, _p, _def, _min, max) => {
+    const msg = fails({ [name]: String(max! + 1) });
+    expect(msg).toContain(name);
+    expect(msg).toContain(JSON.stringify(String(max! + 1)));
+  });
+
+  it.each(INTS.map(([name]) => name))('%s refuses a fraction and a word', (name) => {
+    expect(fails({ [name]: '2.5' })).toContain(`${name}="2.5"`);
+    expect(fails({ [name]: 'ten' })).toContain(`${name}="ten"`);
+  });
+
+  // Number(' ') is 0: zod's coercion turns a blank variable into a silent 0 (PORT=' ' would
+  // listen on a random port, ROLLUP_SKEW_MARGIN_MS=' ' would tolerate no skew at all).
+  it('refuses a blank (whitespace-only) value instead of reading it as 0', () => {
+    expect(fails({ ROLLUP_SKEW_MARGIN_MS: ' ' })).toContain('ROLLUP_SKEW_MARGIN_MS');
+  });
+});
+
+describe('loadConfig, enum variables', () => {
+  it.each(ENUMS)('%s defaults to %s (%s)', (name, p, def) => {
+    expect(at(loadConfig({}), p)).toBe(def);
+  });
+
+  it.each(ENUMS)('%s (%s) accepts each of its values', (name, p, _def, values) => {
+    for (const v of values) expect(at(loadConfig({ [name]: v }), p)).toBe(v);
+  });
+
+  it.each(ENUMS)('%s is case-sensitive and refuses other values', (name, _p, def) => {
+    const other = def === def.toLowerCase() ? def.toUpperCase() : def.toLowerCase();
+    const msg = fails({ [name]: other });
+    expect(msg).toContain(name);
+    expect(msg).toContain(JSON.stringify(other));
+  });
+});
+
+describe('loadConfig, string variables', () => {
+  it('HOST is taken as given', () => {
+    expect(loadConfig({ HOST: '127.0.0.1' }).host).toBe('127.0.0.1');
+  });
+
+  it('COUNTER_DATA_DIR and COUNTER_NAMESPACES_FILE are resolved to absolute paths', () => {
+    const c = loadConfig({ COUNTER_DATA_DIR: 'some/dir', COUNTER_NAMESPACES_FILE: 'ns.json' });
+    expect(c.dataDir).toBe(`${process.cwd()}/some/dir`);
+    expect(c.namespacesFile).toBe(`${process.cwd()}/ns.json`);
+    expect(loadConfig({ COUNTER_DATA_DIR: '/abs/x' }).dataDir).toBe('/abs/x');
+    expect(loadConfig({}).namespacesFile).toBeUndefined();
+  });
+
+  it('CASSANDRA_CONTACT_POINTS is split on commas, blanks dropped', () => {
+    expect(loadConfig({ CASSANDRA_CONTACT_POINTS: 'h1:9042,,  h2:9043 ,' }).cassandra.contactPoints).toEqual(['h1:9042', 'h2:9043']);
+  });
+
+  it('CASSANDRA_LOCAL_DC, CASSANDRA_USERNAME and CASSANDRA_PASSWORD are taken as given, credentials unset by default', () => {
+    const c = loadConfig({ CASSANDRA_LOCAL_DC: 'eu-west', CASSANDRA_USERNAME: 'u', CASSANDRA_PASSWORD: 'p w' });
+    expect(c.cassandra).toMatchObject({ localDataCenter: 'eu-west', username: 'u', password: 'p w' });
+    expect(loadConfig({}).cassandra).toMatchObject({ username: undefined, password: undefined });
+  });
+
+  it.each(['a', 'counters_2', 'A' + 'b'.repeat(47)])('CASSANDRA_KEYSPACE accepts the identifier %j', (ks) => {
+    expect(loadConfig({ CASSANDRA_KEYSPACE: ks }).cassandra.keyspace).toBe(ks);
+  });
+
+  it.each(['_x', 'a-b', 'a'.repeat(49), 'ks.t'])('CASSANDRA_KEYSPACE refuses %j, saying what it expects', (ks) => {
+    const msg = fails({ CASSANDRA_KEYSPACE: ks });
+    expect(msg).toContain(`CASSANDRA_KEYSPACE=${JSON.stringify(ks)}`);
+    expect(msg).toContain('a Cassandra identifier');
+  });
+
+  it.each(['redis://127.0.0.1:6379', 'rediss://user:pw@host:6380/2'])('REDIS_URL accepts %j', (url) => {
+    expect(loadConfig({ REDIS_URL: url }).redisUrl).toBe(url);
+  });
+
+  it('REDIS_URL refuses another scheme, saying what it expects', () => {
+    expect(fails({ REDIS_URL: 'localhost:6379' })).toContain('a redis:// or rediss:// URL');
+  });
+
+  it('REDIS_KEY_PREFIX defaults to "counters:", takes up to 100 characters and refuses more', () => {
+    expect(loadConfig({}).redisKeyPrefix).toBe('counters:');
+    expect(loadConfig({ REDIS_KEY_PREFIX: 'p'.repeat(100) }).redisKeyPrefix).toBe('p'.repeat(100));
+    expect(fails({ REDIS_KEY_PREFIX: 'p'.repeat(101) })).toContain('REDIS_KEY_PREFIX');
+  });
+});
+
+describe('loadConfig, overrides and consistency', () => {
+  it('an override of undefined falls back to the default, not to the environment', () => {
+    expect(loadConfig({ PORT: '5000' }, { PORT: undefined }).port).toBe(4000);
+  });
+
+  it('ignores variables it does not know', () => {
+    expect(() => loadConfig({ SOMETHING_ELSE: 'x', PORTS: 'y' })).not.toThrow();
+  });
+
+  it('accepts an equal batch minimum and maximum', () => {
+    expect(loadConfig({ ROLLUP_BATCH_MIN: '64', ROLLUP_BATCH_MAX: '64' }).rollup).toMatchObject({ batchMin: 64, batchMax: 64 });
+  });
+
+  it('checks the batch range against the defaults too, naming the values', () => {
+    const msg = fails({ ROLLUP_BATCH_MIN: '513' });
+    expect(msg).toContain('ROLLUP_BATCH_MIN (513)');
+    expect(msg).toContain('ROLLUP_BATCH_MAX (512)');
+  });
+
+  it('puts one line per bad variable in the message', () => {
+    const msg = fails({ PORT: 'x', ROLLUP_QUEUES: '0', LOG_LEVEL: 'loud' });
+    expect(msg.split('\n').slice(1)).toHaveLength(3);
+  });
+});
