@@ -1,0 +1,191 @@
+import { CounterError } from '../../../../src/errors';
+import { OverflowGuard } from '../../../../src/counters/overflowGuard';
+import { INT64_MAX, INT64_MIN, type CounterEvent } from '../../../../src/model';
+import { nsConfig } from '../../fakes';
+
+const ns = nsConfig('ev', 'EVENTUAL');
+const EDGE = 1n << 62n;
+const ref = (name = 'a') => ({ namespace: 'ev', name });
+let seq = 0;
+const ev = (delta: bigint, name = 'a'): CounterEvent => ({ namespace: 'ev', name, timeUs: 1, eventId: `t${seq++}`, clear: false, delta });
+
+function refusal(fn: () => void): CounterError {
+  try {
+    fn();
+  } catch (err) {
+    return err as CounterError;
+  }
+  throw new Error('expected a refusal');
+}
+
+describe('OverflowGuard.needsExactBase', () => {
+  it('is true for a counter it knows nothing of', () => {
+    expect(new OverflowGuard(10).needsExactBase(ev(1n))).toBe(true);
+  });
+
+  it('is false once an exact value far from the edges was observed', () => {
+    const g = new OverflowGuard(10);
+    g.observe(ref(), 1000n);
+    expect(g.needsExactBase(ev(1n))).toBe(false);
+    expect(g.needsExactBase(ev(-(EDGE - 1n)))).toBe(false);
+    expect(g.needsExactBase(ev(1n, 'other'))).toBe(true);
+  });
+
+  it('is true when the known value is near either edge (|v| >= 2^62)', () => {
+    const g = new OverflowGuard(10);
+    g.observe(ref('hi'), EDGE);
+    g.observe(ref('lo'), -EDGE);
+    g.observe(ref('under'), EDGE - 1n);
+    expect(g.needsExactBase(ev(1n, 'hi'))).toBe(true);
+    expect(g.needsExactBase(ev(1n, 'lo'))).toBe(true);
+    expect(g.needsExactBase(ev(1n, 'under'))).toBe(false);
+  });
+
+  it('is true for a delta near either edge', () => {
+    const g = new OverflowGuard(10);
+    g.observe(ref(), 0n);
+    expect(g.needsExactBase(ev(EDGE))).toBe(true);
+    expect(g.needsExactBase(ev(-EDGE))).toBe(true);
+    expect(g.needsExactBase(ev(EDGE - 1n))).toBe(false);
+  });
+
+  it('is true while the adds in flight sum near an edge, and false again once released', () => {
+    const g = new OverflowGuard(10);
+    g.observe(ref(), 0n);
+    const e1 = ev(EDGE / 2n);
+    const e2 = ev(EDGE / 2n);
+    g.admit(ns, e1);
+    expect(g.needsExactBase(ev(1n))).toBe(false);
+    g.admit(ns, e2);
+    expect(g.needsExactBase(ev(1n))).toBe(true);
+    g.release(e1, false);
+    g.release(e2, false);
+    expect(g.needsExactBase(ev(1n))).toBe(false);
+  });
+
+  it('forgets the least recently used counters past maxCounters', () => {
+    const g = new OverflowGuard(2);
+    g.observe(ref('a'), 1n);
+    g.observe(ref('b'), 1n);
+    g.observe(ref('c'), 1n);
+    expect(g.needsExactBase(ev(1n, 'a'))).toBe(true);
+    expect(g.needsExactBase(ev(1n, 'c'))).toBe(false);
+  });
+});
+
+describe('OverflowGuard.admit', () => {
+  it('admits adds that land exactly on either edge', () => {
+    const g = new OverflowGuard(10);
+    g.observe(ref('hi'), INT64_MAX - 5n);
+    g.observe(ref('lo'), INT64_MIN + 5n);
+    expect(() => g.admit(ns, ev(5n, 'hi'))).not.toThrow();
+    expect(() => g.admit(ns, ev(-5n, 'lo'))).not.toThrow();
+  });
+
+  it('refuses COUNT_OVERFLOW past the top, naming the counter', () => {
+    const g = new OverflowGuard(10);
+    g.observe(ref(), INT64_MAX - 5n);
+    const err = refusal(() => g.admit(ns, ev(6n)));
+    expect(err).toBeInstanceOf(CounterError);
+    expect(err.code).toBe('COUNT_OVERFLOW');
+    expect(err.extensions).toMatchObject({ code: 'COUNT_OVERFLOW', namespace: 'ev', name: 'a' });
+    expect(err.message).toContain(`count ${INT64_MAX - 5n}`);
+  });
+
+  it('refuses COUNT_OVERFLOW past the bottom', () => {
+    const g = new OverflowGuard(10);
+    g.observe(ref(), INT64_MIN + 5n);
+    expect(refusal(() => g.admit(ns, ev(-6n))).code).toBe('COUNT_OVERFLOW');
+  });
+
+  it('counts an unknown base as 0 (callers read it first: see needsExactBase)', () => {
+    const g = new OverflowGuard(10);
+    expect(() => g.admit(ns, ev(INT64_MAX))).not.toThrow();
+    expect(refusal(() => g.admit(ns, ev(1n))).code).toBe('COUNT_OVERFLOW');
+    expect(() => g.admit(ns, ev(INT64_MIN, 'b'))).not.toThrow();
+  });
+
+  it('counts positive adds in flight: two that fit alone cannot together pass the top', () => {
+    const g = new OverflowGuard(10);
+    g.observe(ref(), INT64_MAX - 10n);
+    g.admit(ns, ev(6n));
+    expect(refusal(() => g.admit(ns, ev(5n))).code).toBe('COUNT_OVERFLOW');
+    expect(() => g.admit(ns, ev(4n))).not.toThrow();
+  });
+
+  it('counts negative adds in flight towards the bottom', () => {
+    const g = new OverflowGuard(10);
+    g.observe(ref(), INT64_MIN + 10n);
+    g.admit(ns, ev(-6n));
+    expect(refusal(() => g.admit(ns, ev(-5n))).code).toBe('COUNT_OVERFLOW');
+  });
+
+  it('does not let an add in flight in one direction make room in the other (it may still fail)', () => {
+    const g = new OverflowGuard(10);
+    g.observe(ref(), INT64_MAX - 10n);
+    g.admit(ns, ev(-100n)); // not stored yet
+    expect(refusal(() => g.admit(ns, ev(11n))).code).toBe('COUNT_OVERFLOW');
+  });
+
+  it('refuses an add that fits the base but not with the opposite adds in flight', () => {
+    const g = new OverflowGuard(10);
+    g.observe(ref(), INT64_MIN + 10n);
+    g.admit(ns, ev(100n));
+    // base + pos + delta is in range, base + neg + delta is not
+    expect(refusal(() => g.admit(ns, ev(-11n))).code).toBe('COUNT_OVERFLOW');
+  });
+
+  it('holds nothing for a refused add', () => {
+    const g = new OverflowGuard(10);
+    g.observe(ref(), INT64_MAX - 10n);
+    refusal(() => g.admit(ns, ev(11n)));
+    expect(() => g.admit(ns, ev(10n))).not.toThrow();
+  });
+
+  it('keeps counters apart', () => {
+    const g = new OverflowGuard(10);
+    g.observe(ref('a'), INT64_MAX);
+    expect(() => g.admit(ns, ev(1n, 'b'))).not.toThrow();
+    expect(refusal(() => g.admit(ns, ev(1n, 'a'))).code).toBe('COUNT_OVERFLOW');
+  });
+});
+
+describe('OverflowGuard.release', () => {
+  it('applied: adds the delta to the known value and frees the hold', () => {
+    const g = new OverflowGuard(10);
+    g.observe(ref(), INT64_MAX - 10n);
+    const e = ev(10n);
+    g.admit(ns, e);
+    g.release(e, true);
+    // now at INT64_MAX exactly: nothing more fits, a negative add does
+    expect(refusal(() => g.admit(ns, ev(1n))).code).toBe('COUNT_OVERFLOW');
+    expect(() => g.admit(ns, ev(-1n))).not.toThrow();
+  });
+
+  it('not applied (a retry, or a failed append): frees the hold, the known value stays', () => {
+    const g = new OverflowGuard(10);
+    g.observe(ref(), INT64_MAX - 10n);
+    const e = ev(10n);
+    g.admit(ns, e);
+    g.release(e, false);
+    expect(() => g.admit(ns, ev(10n))).not.toThrow();
+  });
+
+  it('applied on an unknown counter: still unknown (needs an exact read)', () => {
+    const g = new OverflowGuard(10);
+    const e = ev(5n);
+    g.admit(ns, e);
+    g.release(e, true);
+    expect(g.needsExactBase(ev(1n))).toBe(true);
+  });
+
+  it('a later observe replaces what applied adds built up', () => {
+    const g = new OverflowGuard(10);
+    g.observe(ref(), 0n);
+    const e = ev(INT64_MAX);
+    g.admit(ns, e);
+    g.release(e, true);
+    g.observe(ref(), 0n);
+    expect(() => g.admit(ns, ev(INT64_MAX))).not.toThrow();
+  });
+});
