@@ -5,7 +5,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { AgentMessage, HttpResult, LagResult, Task } from './agent';
+import type { AgentMessage, HttpResult, LagResult, Task } from './agents/protocol';
+import { BENCH_NAMESPACE } from './workload';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -125,11 +126,11 @@ export interface ServiceOptions {
   nodeArgs?: string[];
 }
 
-/** The real service (`node dist/src/main.js`) on a fresh data dir with a `bench` EVENTUAL namespace. */
+/** The real service (`node dist/src/main.js`) on a fresh data dir with the `bench` EVENTUAL namespace. */
 export async function startService(name: string, o: ServiceOptions): Promise<Server> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'counter-bench-'));
   const nsFile = path.join(dataDir, 'namespaces.json');
-  fs.writeFileSync(nsFile, JSON.stringify([{ name: 'bench', mode: 'EVENTUAL' }]));
+  fs.writeFileSync(nsFile, JSON.stringify([{ name: BENCH_NAMESPACE, mode: 'EVENTUAL' }]));
   const s = await startProcess(
     name,
     // BENCH_SERVICE_ENTRY: another build of the service, for A/B comparisons of a change.
@@ -151,6 +152,16 @@ export async function startService(name: string, o: ServiceOptions): Promise<Ser
 
 export function startBaseline(name: string, logDir: string): Promise<Server> {
   return startProcess(name, path.join(__dirname, 'baseline.js'), {}, logDir);
+}
+
+/** Runs fn on a server once it has started, and stops the server afterwards, whatever happens. */
+export async function withServer<T>(started: Promise<Server>, fn: (s: Server) => Promise<T>): Promise<T> {
+  const s = await started;
+  try {
+    return await fn(s);
+  } finally {
+    await s.stop();
+  }
 }
 
 /** Runs one agent task in a child process; progress messages go to onProgress. */

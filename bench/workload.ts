@@ -1,11 +1,15 @@
 /**
  * The GraphQL operations the bench sends, identical for the service and the baseline (same
- * query text, same variables), and the per-request body builders the load agent uses.
+ * query text, same variables), the workloads, the per-request body builders the load agent
+ * uses, and the seeding of counters before a read workload.
  */
 export const ADD = 'mutation Add($i: AddCountInput!) { addCount(input: $i) { applied } }';
 export const BULK = 'mutation AddMany($is: [AddCountInput!]!) { addCounts(inputs: $is) { acceptedCount rejectedCount } }';
 export const GET = 'query Get($ns: String!, $n: String!) { counter(namespace: $ns, name: $n) { count } }';
 export const SUB = 'subscription Watch($ns: String!, $n: String!) { counterUpdated(namespace: $ns, name: $n) { count } }';
+
+/** The namespace every bench request uses (EVENTUAL on the service). */
+export const BENCH_NAMESPACE = 'bench';
 
 export type Kind = 'add' | 'bulk' | 'read' | 'mixed';
 
@@ -19,6 +23,9 @@ export interface WorkloadSpec {
   /** Share of reads in a mixed workload (0..1). */
   readShare: number;
 }
+
+/** A workload in the bench namespace. */
+export const workload = (kind: Kind, counters: number, batch = 1, readShare = 0): WorkloadSpec => ({ kind, namespace: BENCH_NAMESPACE, counters, batch, readShare });
 
 /** Makes request bodies; tokens are unique per agent process, generation time is now. */
 export function bodyMaker(spec: WorkloadSpec): () => string {
@@ -54,3 +61,15 @@ export function bodyMaker(spec: WorkloadSpec): () => string {
 /** Increments one request of this workload carries on average. */
 export const incrementsPerRequest = (spec: WorkloadSpec): number =>
   spec.kind === 'bulk' ? spec.batch : spec.kind === 'add' ? 1 : spec.kind === 'mixed' ? 1 - spec.readShare : 0;
+
+/** Writes every counter c0..c{n-1} once (addCounts of 500), so that reads find real counters. */
+export async function seedCounters(url: string, n: number): Promise<void> {
+  const now = new Date().toISOString();
+  for (let from = 0; from < n; from += 500) {
+    const is = [];
+    for (let i = from; i < Math.min(n, from + 500); i++) is.push({ namespace: BENCH_NAMESPACE, name: `c${i}`, delta: '1', idempotencyToken: { token: `seed${i}`, generationTime: now } });
+    const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: BULK, variables: { is } }) });
+    const body = (await r.json()) as { errors?: unknown };
+    if (body.errors) throw new Error(`seeding failed: ${JSON.stringify(body.errors)}`);
+  }
+}
