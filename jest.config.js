@@ -16,6 +16,8 @@ module.exports = {
   testTimeout: 60_000,
   projects: [
     { ...common, displayName: 'unit', roots: ['<rootDir>/tests/unit'] },
-    { ...common, displayName: 'integration', roots: ['<rootDir>/tests/integration'] },
+    // Builds dist/ when stale: the crash tests run the service process, and the embedded
+    // store's writer thread is a worker that loads compiled JavaScript.
+    { ...common, displayName: 'integration', roots: ['<rootDir>/tests/integration'], globalSetup: '<rootDir>/tests/integration/globalSetup.ts' },
   ],
 };

@@ -36,6 +36,10 @@ export class BenchSession implements BenchContext {
     return withServer(startService(name, { logDir: this.logDir, env, nodeArgs }), fn);
   }
 
+  withBaseline<T>(name: string, fn: (s: Server) => Promise<T>): Promise<T> {
+    return withServer(startBaseline(name, this.logDir), fn);
+  }
+
   /** One autocannon run against a server, with live progress and the server's RSS. */
   async http(label: string, server: Server, spec: WorkloadSpec, extra: HttpRunOptions = {}): Promise<Figures> {
     const durationS = extra.durationS ?? this.o.durationS;
@@ -84,7 +88,7 @@ export class BenchSession implements BenchContext {
       if (seed) await seed(svc);
       return this.http(`${label} · service`, svc, spec);
     });
-    const baseline = await withServer(startBaseline(`${label}-baseline`, this.logDir), (base) => this.http(`${label} · baseline (bare Apollo 5)`, base, spec));
+    const baseline = await this.withBaseline(`${label}-baseline`, (base) => this.http(`${label} · baseline (bare Apollo 5)`, base, spec));
     return { service, baseline, ratio: service.rps / baseline.rps };
   }
 

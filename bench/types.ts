@@ -77,6 +77,8 @@ export interface BenchContext {
   withService<T>(name: string, fn: (s: Server) => Promise<T>, env?: Record<string, string>): Promise<T>;
   /** One load run against a server, with live progress; its figures. */
   http(label: string, server: Server, spec: WorkloadSpec, extra?: HttpRunOptions): Promise<Figures>;
+  /** Runs fn on a fresh bare Apollo 5 baseline process, stopped afterwards whatever happens. */
+  withBaseline<T>(name: string, fn: (s: Server) => Promise<T>): Promise<T>;
   /** Service vs baseline on the same workload, each on a fresh process; seed runs on the service first. */
   compare(label: string, spec: WorkloadSpec, seed?: (s: Server) => Promise<void>): Promise<Comparison>;
   /** A load run and, at the same time, convergence probes over its measured window. */

@@ -16,8 +16,10 @@ export type Kind = 'add' | 'bulk' | 'read' | 'mixed';
 export interface WorkloadSpec {
   kind: Kind;
   namespace: string;
-  /** Distinct counters the load spreads over, uniformly at random: c0 .. c{n-1}. */
+  /** Distinct counters the load spreads over, uniformly at random: {prefix}0 .. {prefix}{n-1}. */
   counters: number;
+  /** Counter name prefix (default 'c', the seeded counters); another one keeps loads apart. */
+  prefix?: string;
   /** Items per addCounts request (bulk). */
   batch: number;
   /** Share of reads in a mixed workload (0..1). */
@@ -32,7 +34,8 @@ export function bodyMaker(spec: WorkloadSpec): () => string {
   const prefix = `b${process.pid.toString(36)}${Date.now().toString(36)}.`;
   let seq = 0;
   const ns = spec.namespace;
-  const pick = (): string => `c${Math.floor(Math.random() * spec.counters)}`;
+  const p = spec.prefix ?? 'c';
+  const pick = (): string => `${p}${Math.floor(Math.random() * spec.counters)}`;
   const item = (now: string) => ({
     namespace: ns,
     name: pick(),

@@ -41,7 +41,7 @@ export class RollupJob {
       const ns = await namespaces.find(name);
       if (!ns || ns.mode === 'BEST_EFFORT') continue;
       const asOfMs = Date.now();
-      const snaps = await store.readSnapshots({ refs: group, settleUs: settleUs(ns, skewMarginMs, asOfMs) });
+      const snaps = await store.readSnapshots({ refs: group, settleUs: settleUs(ns, skewMarginMs, asOfMs), background: true });
       const folded = snaps.map((snap) => fold(snap, CHECKPOINT_STEP_US));
       const checkpoints: CheckpointWrite[] = [];
       for (let i = 0; i < group.length; i++) {

@@ -34,7 +34,7 @@ async function createStore(config: Config, log: Logger): Promise<Store> {
     }
     return CassandraStore.connect(config.cassandra, log.child({ part: 'cassandra' }));
   }
-  return new EmbeddedStore(config.dataDir, config.sqliteSynchronous);
+  return new EmbeddedStore(config.dataDir, config.sqliteSynchronous, config.sqliteWriterCacheMb);
 }
 
 /**

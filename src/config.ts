@@ -28,6 +28,8 @@ const envSchema = z.object({
   COUNTER_NAMESPACES_FILE: z.string().min(1).optional(),
   /** FULL fsyncs every group commit (survives power loss); NORMAL survives a process crash only. */
   COUNTER_SQLITE_SYNCHRONOUS: z.enum(['FULL', 'NORMAL']).default('FULL'),
+  /** Page cache of the embedded store's writer connection, MiB. */
+  COUNTER_SQLITE_WRITER_CACHE_MB: int(16, 1, 4096),
   CASSANDRA_CONTACT_POINTS: z.string().min(1).default('127.0.0.1:9042'),
   CASSANDRA_LOCAL_DC: z.string().min(1).default('datacenter1'),
   CASSANDRA_KEYSPACE: z.string().regex(/^[a-zA-Z][a-zA-Z0-9_]{0,47}$/, 'a Cassandra identifier').default('counters'),
@@ -80,6 +82,7 @@ function toConfig(env: z.infer<typeof envSchema>) {
     dataDir: path.resolve(env.COUNTER_DATA_DIR),
     namespacesFile: env.COUNTER_NAMESPACES_FILE ? path.resolve(env.COUNTER_NAMESPACES_FILE) : undefined,
     sqliteSynchronous: env.COUNTER_SQLITE_SYNCHRONOUS,
+    sqliteWriterCacheMb: env.COUNTER_SQLITE_WRITER_CACHE_MB,
     cassandra: {
       contactPoints: env.CASSANDRA_CONTACT_POINTS.split(',').map((s) => s.trim()).filter(Boolean),
       localDataCenter: env.CASSANDRA_LOCAL_DC,

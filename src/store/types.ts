@@ -98,6 +98,11 @@ export interface SnapshotQuery {
   refs: CounterRef[];
   /** The immutable boundary: events at or before it are settled (see CounterSnapshot). */
   settleUs: number;
+  /**
+   * No client request waits on this read (the roll-up's batches): a store may serve it off
+   * the request path (the embedded store: on its reader thread), trading a hop for the event loop.
+   */
+  background?: boolean;
 }
 
 export interface PendingQuery {

@@ -1,6 +1,5 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
@@ -16,33 +15,6 @@ const ROOT = path.resolve(__dirname, '..', '..');
 const MAIN = path.join(ROOT, 'dist', 'src', 'main.js');
 const ACCEPT_LIMIT_MS = 500;
 const SKEW_MARGIN_MS = 200;
-
-function newestMtime(dir: string): number {
-  let t = 0;
-  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    if (e.isDirectory()) t = Math.max(t, newestMtime(p));
-    else if (/\.(ts|graphql)$/.test(e.name)) t = Math.max(t, fs.statSync(p).mtimeMs);
-  }
-  return t;
-}
-
-/** Builds dist/ when it is missing or older than the sources (what `npm run build` does). */
-function ensureBuilt(): void {
-  const generated = path.join(ROOT, 'resolvers', 'generated', 'graphql.ts');
-  if (!fs.existsSync(generated) || fs.statSync(generated).mtimeMs < newestMtime(path.join(ROOT, 'schema'))) {
-    execFileSync('npx', ['graphql-codegen', '--config', 'codegen.ts'], { cwd: ROOT, stdio: 'pipe' });
-  }
-  const sources = Math.max(...['src', 'resolvers', 'rollup', 'schema'].map((d) => newestMtime(path.join(ROOT, d))));
-  if (fs.existsSync(MAIN) && fs.statSync(MAIN).mtimeMs >= sources) return;
-  try {
-    execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'pipe' });
-  } catch (err) {
-    // tsc emits despite type errors elsewhere in the tree; only a missing entry point is fatal.
-    if (!fs.existsSync(MAIN)) throw err;
-    process.stderr.write(`tsc reported errors while building dist:\n${String((err as { stdout?: Buffer }).stdout ?? err)}\n`);
-  }
-}
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -116,7 +88,6 @@ afterAll(async () => {
   }
 });
 
-beforeAll(() => ensureBuilt(), 180_000);
 
 const ADD = `mutation ($input: AddCountInput!) { addCount(input: $input) { applied } }`;
 const BULK = `mutation ($inputs: [AddCountInput!]!) { addCounts(inputs: $inputs) { acceptedCount items { applied error { code } } } }`;

@@ -9,3 +9,89 @@ storeConformance('embedded (SQLite)', {
   open: async () => new EmbeddedStore(dir, 'NORMAL'),
   cleanup: async () => fs.rmSync(dir, { recursive: true, force: true }),
 });
+
+describe('embedded (SQLite): the writer thread', () => {
+  const ns = { name: 'writer', mode: 'EVENTUAL' as const, ttlSeconds: null, retentionSeconds: 86_400, acceptLimitMs: 5000 };
+  const ref = { namespace: 'writer', name: 'c' };
+  let seq = 0;
+  const event = (delta: bigint, eventId = `e${seq++}`) => ({ ...ref, timeUs: Date.now() * 1000 + seq, eventId, clear: false, delta });
+  const exact = async (store: EmbeddedStore): Promise<bigint> => {
+    const [s] = await store.readSnapshots({ refs: [ref], settleUs: 0 });
+    return s!.checkpoint.count + s!.settled.sum + s!.tail.sum;
+  };
+
+  it('refuses the appends in flight when it dies, starts again for the next ones, and loses nothing committed', async () => {
+    const d = tempDir('store-writer-');
+    const store = new EmbeddedStore(d, 'FULL');
+    try {
+      await store.createNamespace(ns);
+      const committed = event(5n);
+      expect(await store.append([committed])).toEqual([{ applied: true }]);
+
+      const inFlight = store.append([event(100n)]);
+      await store.killThread('writer');
+      await expect(inFlight).rejects.toThrow(/writer thread ended/);
+
+      // A new thread takes the next write; a retry of the committed event is still a duplicate.
+      expect(await store.append([event(2n), committed])).toEqual([{ applied: true }, { applied: false }]);
+      // The refused append may or may not have committed before the thread died; the client
+      // retries it with its token, which then counts it once either way.
+      expect([7n, 107n]).toContain(await exact(store));
+    } finally {
+      await store.close();
+      fs.rmSync(d, { recursive: true, force: true });
+    }
+  });
+
+  it('commits concurrent appends as groups and answers each in order', async () => {
+    const d = tempDir('store-writer-');
+    const store = new EmbeddedStore(d, 'NORMAL');
+    try {
+      await store.createNamespace(ns);
+      const results = await Promise.all(Array.from({ length: 200 }, (_, i) => store.append([event(BigInt(i))])));
+      expect(results.every((r) => r.length === 1 && r[0]!.applied)).toBe(true);
+      expect(await exact(store)).toBe(BigInt((199 * 200) / 2));
+    } finally {
+      await store.close();
+      fs.rmSync(d, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses writes after close', async () => {
+    const d = tempDir('store-writer-');
+    const store = new EmbeddedStore(d, 'NORMAL');
+    await store.close();
+    await expect(store.append([event(1n)])).rejects.toThrow(/closed/);
+    fs.rmSync(d, { recursive: true, force: true });
+  });
+});
+
+describe('embedded (SQLite): the reader thread (background snapshot reads)', () => {
+  const ns = { name: 'reader', mode: 'EVENTUAL' as const, ttlSeconds: null, retentionSeconds: 86_400, acceptLimitMs: 5000 };
+  let seq = 0;
+  const event = (name: string, delta: bigint, clear = false) => ({ namespace: 'reader', name, timeUs: Date.now() * 1000 + seq, eventId: `r${seq++}`, clear, delta });
+
+  it('sees every committed append, exactly as a foreground read does; a death fails one read, the next starts a new thread', async () => {
+    const d = tempDir('store-reader-');
+    const store = new EmbeddedStore(d, 'NORMAL');
+    try {
+      await store.createNamespace(ns);
+      const refs = ['a', 'b', 'c'].map((name) => ({ namespace: 'reader', name }));
+      await store.append([event('a', 3n), event('b', -2n), event('a', 4n)]);
+      await store.append([event('b', 0n, true), event('b', 9n)]);
+      const settleUs = Date.now() * 1000 - 1_000_000;
+      const fore = await store.readSnapshots({ refs, settleUs });
+      expect(await store.readSnapshots({ refs, settleUs, background: true })).toEqual(fore);
+      expect(fore.map((s) => s.tail.sum)).toEqual([7n, 9n, 0n]);
+
+      await store.killThread('reader');
+      const again = await store.readSnapshots({ refs, settleUs, background: true }).catch((err: Error) => err);
+      // A read sent before the thread's exit was seen is refused; after it, a new thread answers.
+      if (again instanceof Error) expect(again.message).toMatch(/reader thread ended/);
+      expect(await store.readSnapshots({ refs, settleUs, background: true })).toEqual(fore);
+    } finally {
+      await store.close();
+      fs.rmSync(d, { recursive: true, force: true });
+    }
+  });
+});

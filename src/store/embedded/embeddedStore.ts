@@ -1,10 +1,7 @@
-import fs from 'node:fs';
-import path from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import type { CounterEvent, CounterRef, NamespaceConfig } from '../../model';
 import type {
   AppendResult,
-  CheckpointRow,
   CheckpointWrite,
   CounterSnapshot,
   PendingQuery,
@@ -12,122 +9,65 @@ import type {
   PurgeResult,
   SnapshotQuery,
   Store,
-  WindowSummary,
 } from '../types';
-import { counterKey } from '../../model';
+import { createDatabase, databaseFile, type Synchronous } from './database';
 import { GroupCommitter } from './groupCommit';
-import { MIGRATIONS } from './schema';
+import type { ReaderOp, ReaderResults, WriterOp, WriterResults } from './protocol';
+import { SnapshotReader } from './snapshots';
+import { ThreadClient } from './thread';
 
 type Stmt = Database.Statement<unknown[], unknown>;
 
+/** The writer connection's page cache unless configured (COUNTER_SQLITE_WRITER_CACHE_MB). */
+export const DEFAULT_WRITER_CACHE_MB = 16;
+
 /** Counters per purge transaction. */
 const PURGE_CHUNK = 500;
-/** How long a statement waits for another connection's lock (a second process on the file) before failing. */
-const BUSY_TIMEOUT_MS = 5000;
 
-const EMPTY: WindowSummary = { clearUs: null, sum: 0n, events: 0 };
-const ZERO_CHECKPOINT: CheckpointRow = { count: 0n, checkpointUs: 0, lastWriteUs: 0 };
 
 /**
  * The embedded store: one SQLite file under COUNTER_DATA_DIR, in WAL mode.
  *
  * Events are clustered by (namespace, counter, time) in a WITHOUT ROWID table, so a
  * counter's window is one contiguous range scan: the embedded analogue of Cassandra's
- * time-bucketed partitions. better-sqlite3 is synchronous, so every statement here runs
- * to completion on the event loop; appends are grouped into one transaction per tick
- * (GroupCommitter) so that durability costs one fsync per group, not per increment.
+ * time-bucketed partitions.
+ *
+ * Writes run on a writer thread (writer.ts), on a connection of their own: a commit's
+ * transaction and fsync never block the event loop. Appends are grouped (GroupCommitter)
+ * into one transaction per group, one group in flight, so durability costs one fsync per
+ * group, not per increment. Reads a request waits on run here, on the main connection (one
+ * indexed lookup or range sum per counter, no thread hop); the roll-up's batches of
+ * snapshot reads (`background`) run on a reader thread (reader.ts). In WAL mode no reader
+ * waits for the writer, and once an append has resolved its commit is visible to all.
  */
 export class EmbeddedStore implements Store {
   readonly kind = 'embedded';
   readonly exclusiveWriter = true;
   private readonly db: Database.Database;
+  private readonly writer: ThreadClient<WriterOp, WriterResults>;
+  private readonly reader: ThreadClient<ReaderOp, ReaderResults>;
+  private readonly snapshots: SnapshotReader;
   private readonly committer: GroupCommitter<CounterEvent, AppendResult>;
-  private readonly s: Record<
-    | 'insertEvent'
-    | 'touchLastWrite'
-    | 'getCheckpoint'
-    | 'maxClear'
-    | 'sumAfter'
-    | 'sumWindow'
-    | 'sumRows'
-    | 'checkpoint'
-    | 'pending'
-    | 'purgeCounters'
-    | 'purgeCounter'
-    | 'listNs'
-    | 'getNs'
-    | 'insertNs',
-    Stmt
-  >;
+  private readonly s: Record<'pending' | 'listNs' | 'getNs', Stmt>;
 
-  constructor(dataDir: string, synchronous: 'FULL' | 'NORMAL' = 'FULL') {
-    fs.mkdirSync(dataDir, { recursive: true });
-    this.db = new Database(path.join(dataDir, 'counters.sqlite3'));
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma(`synchronous = ${synchronous}`);
-    this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
-    this.migrate();
+  constructor(dataDir: string, synchronous: Synchronous = 'FULL', writerCacheMb = DEFAULT_WRITER_CACHE_MB) {
+    // Migrated here, before the writer thread opens its own connection.
+    this.db = createDatabase(dataDir, synchronous);
+    const options = { file: databaseFile(dataDir), synchronous, writerCacheMb };
+    this.writer = new ThreadClient('writer', options);
+    this.reader = new ThreadClient('reader', options);
+    this.snapshots = new SnapshotReader(this.db);
     const p = (sql: string): Stmt => this.db.prepare(sql);
     this.s = {
-      insertEvent: p(
-        'INSERT OR IGNORE INTO events (namespace, counter, time_us, event_id, clear, delta) VALUES (?, ?, ?, ?, ?, ?)',
-      ),
-      touchLastWrite: p(
-        `INSERT INTO rollups (namespace, counter, count, checkpoint_us, last_write_us) VALUES (?, ?, 0, 0, ?)
-         ON CONFLICT (namespace, counter) DO UPDATE SET last_write_us = excluded.last_write_us
-         WHERE excluded.last_write_us > rollups.last_write_us`,
-      ),
-      getCheckpoint: p('SELECT count, checkpoint_us, last_write_us FROM rollups WHERE namespace = ? AND counter = ?'),
-      maxClear: p(
-        'SELECT max(time_us) AS t FROM events WHERE namespace = ? AND counter = ? AND time_us > ? AND time_us <= ? AND clear = 1',
-      ),
-      sumAfter: p(
-        'SELECT sum(delta) AS s, count(*) AS n FROM events WHERE namespace = ? AND counter = ? AND time_us > ? AND time_us <= ? AND clear = 0',
-      ),
-      // One scan for the common case (no clear in the window; a clear's delta is 0).
-      sumWindow: p(
-        `SELECT max(CASE WHEN clear = 1 THEN time_us END) AS t, sum(delta) AS s, count(*) AS n
-         FROM events WHERE namespace = ? AND counter = ? AND time_us > ? AND time_us <= ?`,
-      ),
-      sumRows: p(
-        'SELECT delta FROM events WHERE namespace = ? AND counter = ? AND time_us > ? AND time_us <= ? AND clear = 0',
-      ),
-      checkpoint: p(
-        `INSERT INTO rollups (namespace, counter, count, checkpoint_us, last_write_us) VALUES (?, ?, ?, ?, 0)
-         ON CONFLICT (namespace, counter) DO UPDATE SET count = excluded.count, checkpoint_us = excluded.checkpoint_us
-         WHERE excluded.checkpoint_us > rollups.checkpoint_us`,
-      ),
       pending: p(
         `SELECT namespace, counter FROM rollups
          WHERE namespace = ? AND last_write_us > checkpoint_us AND last_write_us <= ?
          ORDER BY last_write_us LIMIT ?`,
       ),
-      // Retention per counter: a range delete on the primary key, bounded by the checkpoint so
-      // that an event is never dropped before it was rolled up.
-      purgeCounters: p(
-        'SELECT counter, checkpoint_us FROM rollups WHERE namespace = ? AND counter > ? ORDER BY counter LIMIT ?',
-      ),
-      purgeCounter: p('DELETE FROM events WHERE namespace = ? AND counter = ? AND time_us < ? AND time_us <= ?'),
       listNs: p('SELECT * FROM namespaces ORDER BY name'),
       getNs: p('SELECT * FROM namespaces WHERE name = ?'),
-      insertNs: p(
-        `INSERT OR IGNORE INTO namespaces (name, mode, ttl_seconds, retention_seconds, accept_limit_ms, created_at)
-         VALUES (?, ?, ?, ?, ?, ?)`,
-      ),
     };
-    // 64-bit columns come back as bigint from these; times are then narrowed to numbers.
-    for (const k of ['getCheckpoint', 'maxClear', 'sumAfter', 'sumWindow', 'sumRows'] as const) this.s[k].safeIntegers(true);
-    this.committer = new GroupCommitter((batch) => this.commit(batch));
-  }
-
-  private migrate(): void {
-    const version = this.db.pragma('user_version', { simple: true }) as number;
-    for (let v = version; v < MIGRATIONS.length; v++) {
-      this.db.transaction(() => {
-        this.db.exec(MIGRATIONS[v]!);
-        this.db.pragma(`user_version = ${v + 1}`);
-      })();
-    }
+    this.committer = new GroupCommitter((events) => this.writer.request({ op: 'append', events }));
   }
 
   // ---- namespaces -------------------------------------------------------------------
@@ -142,7 +82,7 @@ export class EmbeddedStore implements Store {
   }
 
   async createNamespace(ns: NamespaceConfig): Promise<NamespaceConfig> {
-    this.s.insertNs.run(ns.name, ns.mode, ns.ttlSeconds, ns.retentionSeconds, ns.acceptLimitMs, Date.now());
+    await this.writer.request({ op: 'createNamespace', ns, createdAtMs: Date.now() });
     return toNamespace(this.s.getNs.get(ns.name) as NsRow);
   }
 
@@ -152,85 +92,14 @@ export class EmbeddedStore implements Store {
     return this.committer.submit(events);
   }
 
-  /** Runs one group's transaction; throws (failing the whole group) if SQLite does. */
-  private commit(events: CounterEvent[]): AppendResult[] {
-    return this.db.transaction(() => {
-      const results: AppendResult[] = new Array(events.length);
-      // One roll-up row upsert per counter of the group (with its newest event), not one per
-      // event: a hot counter's many writes in one group cost one.
-      const newest = new Map<string, CounterEvent>();
-      for (let i = 0; i < events.length; i++) {
-        const e = events[i]!;
-        const r = this.s.insertEvent.run(e.namespace, e.name, e.timeUs, e.eventId, e.clear ? 1 : 0, e.delta);
-        const applied = r.changes === 1;
-        if (applied) {
-          const key = counterKey(e);
-          const seen = newest.get(key);
-          if (!seen || e.timeUs > seen.timeUs) newest.set(key, e);
-        }
-        results[i] = { applied };
-      }
-      for (const e of newest.values()) this.s.touchLastWrite.run(e.namespace, e.name, e.timeUs);
-      return results;
-    }).immediate();
-  }
-
-  async readSnapshots({ refs, settleUs }: SnapshotQuery): Promise<CounterSnapshot[]> {
-    return refs.map((ref) => this.snapshot(ref, settleUs));
-  }
-
-  private snapshot(ref: CounterRef, settleUs: number): CounterSnapshot {
-    const row = this.s.getCheckpoint.get(ref.namespace, ref.name) as
-      | { count: bigint; checkpoint_us: bigint; last_write_us: bigint }
-      | undefined;
-    const checkpoint: CheckpointRow = row
-      ? { count: row.count, checkpointUs: Number(row.checkpoint_us), lastWriteUs: Number(row.last_write_us) }
-      : ZERO_CHECKPOINT;
-    // A counter with nothing written after its checkpoint needs no event scan at all.
-    if (checkpoint.lastWriteUs <= checkpoint.checkpointUs) return { checkpoint, settled: EMPTY, tail: EMPTY, settleUs };
-    const split = Math.max(checkpoint.checkpointUs, settleUs);
-    const settled = settleUs > checkpoint.checkpointUs ? this.summarize(ref, checkpoint.checkpointUs, settleUs) : EMPTY;
-    const tail = checkpoint.lastWriteUs > split ? this.summarize(ref, split, Number.MAX_SAFE_INTEGER) : EMPTY;
-    return { checkpoint, settled, tail, settleUs };
-  }
-
-  /** Reduces the events of (fromUs, toUs] to a WindowSummary. */
-  private summarize(ref: CounterRef, fromUs: number, toUs: number): WindowSummary {
-    let c: { t: bigint | null; s?: bigint | null; n?: bigint };
-    try {
-      c = this.s.sumWindow.get(ref.namespace, ref.name, fromUs, toUs) as { t: bigint | null; s: bigint | null; n: bigint };
-    } catch (err) {
-      if (!isSumOverflow(err)) throw err;
-      c = this.s.maxClear.get(ref.namespace, ref.name, fromUs, toUs) as { t: bigint | null };
-    }
-    const clearUs = c.t === null ? null : Number(c.t);
-    if (clearUs === null && c.n !== undefined) return { clearUs, sum: c.s ?? 0n, events: Number(c.n) };
-    const after = clearUs ?? fromUs;
-    let sum: bigint;
-    let events: number;
-    try {
-      const r = this.s.sumAfter.get(ref.namespace, ref.name, after, toUs) as { s: bigint | null; n: bigint };
-      sum = r.s ?? 0n;
-      events = Number(r.n);
-    } catch (err) {
-      // SQLite's SUM refuses to overflow 64 bits; a window of huge deltas that cancel out is
-      // still legal, so sum exactly in bigint instead.
-      if (!isSumOverflow(err)) throw err;
-      sum = 0n;
-      events = 0;
-      for (const r of this.s.sumRows.iterate(ref.namespace, ref.name, after, toUs) as Iterable<{ delta: bigint }>) {
-        sum += r.delta;
-        events++;
-      }
-    }
-    return { clearUs, sum, events: events + (clearUs === null ? 0 : 1) };
+  async readSnapshots({ refs, settleUs, background }: SnapshotQuery): Promise<CounterSnapshot[]> {
+    if (background) return this.reader.request({ op: 'snapshots', refs, settleUs });
+    return this.snapshots.read(refs, settleUs);
   }
 
   async writeCheckpoints(items: CheckpointWrite[]): Promise<void> {
     if (items.length === 0) return;
-    this.db.transaction(() => {
-      for (const it of items) this.s.checkpoint.run(it.ref.namespace, it.ref.name, it.count, it.checkpointUs);
-    })();
+    await this.writer.request({ op: 'checkpoints', items });
   }
 
   async listPending({ namespace, upToUs, limit }: PendingQuery): Promise<CounterRef[]> {
@@ -241,21 +110,22 @@ export class EmbeddedStore implements Store {
   }
 
   /**
-   * Walks the namespace's counters in chunks, yielding to the event loop between them: one
-   * statement over all events would scan the whole namespace on the event loop at once.
+   * Walks the namespace's counters in chunks, one writer transaction each: one statement over
+   * all events would hold the writer (and every append behind it) for the whole namespace.
    */
   async purge({ namespace, beforeUs }: PurgeQuery): Promise<PurgeResult> {
     let deleted = 0;
-    let after = '';
-    for (;;) {
-      const rows = this.s.purgeCounters.all(namespace.name, after, PURGE_CHUNK) as { counter: string; checkpoint_us: number }[];
-      if (rows.length === 0) return { deleted };
-      this.db.transaction(() => {
-        for (const r of rows) deleted += this.s.purgeCounter.run(namespace.name, r.counter, beforeUs, r.checkpoint_us).changes;
-      })();
-      after = rows[rows.length - 1]!.counter;
-      await new Promise((r) => setImmediate(r));
+    for (let after: string | null = ''; after !== null; ) {
+      const chunk: WriterResults['purgeChunk'] = await this.writer.request({ op: 'purgeChunk', namespace: namespace.name, after, limit: PURGE_CHUNK, beforeUs });
+      deleted += chunk.deleted;
+      after = chunk.last;
     }
+    return { deleted };
+  }
+
+  /** Ends the writer or reader thread at once, as a crash of it would (tests). */
+  killThread(which: 'writer' | 'reader'): Promise<void> {
+    return (which === 'writer' ? this.writer : this.reader).kill();
   }
 
   async ping(): Promise<void> {
@@ -264,16 +134,10 @@ export class EmbeddedStore implements Store {
 
   async close(): Promise<void> {
     await this.committer.drain();
+    await Promise.all([this.writer.close({ op: 'close' }), this.reader.close({ op: 'close' })]);
     this.db.close();
   }
 }
-
-/**
- * SQLite's SUM refuses to overflow 64 bits. Checked by message, not `instanceof Error`:
- * the native module's errors may come from another realm (jest's sandbox, worker threads).
- */
-const isSumOverflow = (err: unknown): boolean =>
-  typeof (err as { message?: unknown })?.message === 'string' && /integer overflow/i.test((err as Error).message);
 
 interface NsRow {
   name: string;

@@ -2,8 +2,9 @@
  * Groups concurrent submissions into one commit. Everything submitted during one turn of the
  * event loop is committed together on the next `setImmediate`, so N concurrent requests
  * cost one transaction (one fsync) instead of N, without adding a timer's latency when the
- * service is idle. The commit function is synchronous (better-sqlite3); if it throws, every
- * submission of that group is rejected and nothing of the group was written.
+ * service is idle. One group is in flight at a time: what arrives while it commits (the
+ * writer thread's fsync) forms the next group, so groups grow with the load. If a commit
+ * fails, every submission of that group is rejected and nothing of the group was written.
  */
 export class GroupCommitter<T, R> {
   private items: T[] = [];
@@ -13,8 +14,8 @@ export class GroupCommitter<T, R> {
   private markIdle: () => void = () => {};
 
   constructor(
-    private readonly commit: (items: T[]) => R[],
-    /** Largest group: bounds one transaction's time on the event loop. */
+    private readonly commit: (items: T[]) => R[] | Promise<R[]>,
+    /** Largest group: bounds one transaction's time and message size. */
     private readonly maxGroup = 20_000,
   ) {}
 
@@ -25,7 +26,7 @@ export class GroupCommitter<T, R> {
       if (!this.scheduled) {
         this.scheduled = true;
         this.idle = new Promise<void>((r) => (this.markIdle = r));
-        setImmediate(() => this.flush());
+        setImmediate(() => void this.flush());
       }
     });
   }
@@ -35,7 +36,7 @@ export class GroupCommitter<T, R> {
     return this.idle;
   }
 
-  private flush(): void {
+  private async flush(): Promise<void> {
     while (this.waiters.length > 0) {
       // Take whole submissions up to maxGroup items (a single larger one goes alone).
       let n = 0;
@@ -48,7 +49,7 @@ export class GroupCommitter<T, R> {
       const items = this.items.splice(0, n);
       for (const w of this.waiters) w.start -= n;
       try {
-        const results = this.commit(items);
+        const results = await this.commit(items);
         for (const w of waiters) w.resolve(results.slice(w.start, w.start + w.count));
       } catch (err) {
         for (const w of waiters) w.reject(err);

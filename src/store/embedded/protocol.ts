@@ -1,0 +1,39 @@
+import type { CounterEvent, CounterRef, NamespaceConfig } from '../../model';
+import type { AppendResult, CheckpointWrite, CounterSnapshot } from '../types';
+import type { Synchronous } from './database';
+
+/** What the writer and reader threads are started with (workerData). */
+export interface ThreadOptions {
+  file: string;
+  synchronous: Synchronous;
+  /** The writer connection's page cache (COUNTER_SQLITE_WRITER_CACHE_MB). */
+  writerCacheMb: number;
+}
+
+/** One request to the writer thread; each is one transaction there, run in arrival order. */
+export type WriterOp =
+  | { op: 'append'; events: CounterEvent[] }
+  | { op: 'checkpoints'; items: CheckpointWrite[] }
+  | { op: 'purgeChunk'; namespace: string; after: string; limit: number; beforeUs: number }
+  | { op: 'createNamespace'; ns: NamespaceConfig; createdAtMs: number }
+  | { op: 'close' };
+
+/** The result of each op, by op. */
+export interface WriterResults {
+  append: AppendResult[];
+  checkpoints: null;
+  /** Events deleted, and the last counter of the chunk (null: the namespace is done). */
+  purgeChunk: { deleted: number; last: string | null };
+  /** The stored row wins when the name exists (read it back). */
+  createNamespace: null;
+  close: null;
+}
+
+
+/** The reader thread's requests: snapshots for the roll-up, off the event loop. */
+export type ReaderOp = { op: 'snapshots'; refs: CounterRef[]; settleUs: number } | { op: 'close' };
+
+export interface ReaderResults {
+  snapshots: CounterSnapshot[];
+  close: null;
+}

@@ -1,0 +1,25 @@
+/**
+ * The embedded store's reader thread (a worker_threads entry, loaded from dist/): the
+ * roll-up's snapshot reads, whole batches of counters, run here on a connection of their own,
+ * so their scans neither block the event loop nor queue behind the writer's commits (in WAL
+ * mode a reader sees every committed transaction and never waits for the writer).
+ */
+import { workerData } from 'node:worker_threads';
+import { openDatabase } from './database';
+import type { ReaderOp, ThreadOptions } from './protocol';
+import { serveRequests } from './serve';
+import { SnapshotReader } from './snapshots';
+
+const { file, synchronous } = workerData as ThreadOptions;
+const db = openDatabase(file, synchronous);
+const snapshots = new SnapshotReader(db);
+
+serveRequests<ReaderOp>((req) => {
+  switch (req.op) {
+    case 'snapshots':
+      return snapshots.read(req.refs, req.settleUs);
+    case 'close':
+      db.close();
+      return null;
+  }
+});

@@ -1,0 +1,97 @@
+import type Database from 'better-sqlite3';
+import type { CounterRef } from '../../model';
+import type { CheckpointRow, CounterSnapshot, WindowSummary } from '../types';
+
+type Stmt = Database.Statement<unknown[], unknown>;
+
+const EMPTY: WindowSummary = { clearUs: null, sum: 0n, events: 0 };
+const ZERO_CHECKPOINT: CheckpointRow = { count: 0n, checkpointUs: 0, lastWriteUs: 0 };
+
+/**
+ * Snapshots of counters (checkpoint row, settled window, live tail) read on one connection:
+ * the main thread's for reads a request waits on, the reader thread's (reader.ts) for the
+ * roll-up's batches. Synchronous, as better-sqlite3 is.
+ */
+export class SnapshotReader {
+  private readonly s: Record<'getCheckpoint' | 'maxClear' | 'sumAfter' | 'sumWindow' | 'sumRows', Stmt>;
+
+  constructor(db: Database.Database) {
+    const p = (sql: string): Stmt => db.prepare(sql);
+    this.s = {
+      getCheckpoint: p('SELECT count, checkpoint_us, last_write_us FROM rollups WHERE namespace = ? AND counter = ?'),
+      maxClear: p(
+        'SELECT max(time_us) AS t FROM events WHERE namespace = ? AND counter = ? AND time_us > ? AND time_us <= ? AND clear = 1',
+      ),
+      sumAfter: p(
+        'SELECT sum(delta) AS s, count(*) AS n FROM events WHERE namespace = ? AND counter = ? AND time_us > ? AND time_us <= ? AND clear = 0',
+      ),
+      // One scan for the common case (no clear in the window; a clear's delta is 0).
+      sumWindow: p(
+        `SELECT max(CASE WHEN clear = 1 THEN time_us END) AS t, sum(delta) AS s, count(*) AS n
+         FROM events WHERE namespace = ? AND counter = ? AND time_us > ? AND time_us <= ?`,
+      ),
+      sumRows: p('SELECT delta FROM events WHERE namespace = ? AND counter = ? AND time_us > ? AND time_us <= ? AND clear = 0'),
+    };
+    // 64-bit columns come back as bigint from these; times are then narrowed to numbers.
+    for (const st of Object.values(this.s)) st.safeIntegers(true);
+  }
+
+  read(refs: CounterRef[], settleUs: number): CounterSnapshot[] {
+    return refs.map((ref) => this.snapshot(ref, settleUs));
+  }
+
+  private snapshot(ref: CounterRef, settleUs: number): CounterSnapshot {
+    const row = this.s.getCheckpoint.get(ref.namespace, ref.name) as
+      | { count: bigint; checkpoint_us: bigint; last_write_us: bigint }
+      | undefined;
+    const checkpoint: CheckpointRow = row
+      ? { count: row.count, checkpointUs: Number(row.checkpoint_us), lastWriteUs: Number(row.last_write_us) }
+      : ZERO_CHECKPOINT;
+    // A counter with nothing written after its checkpoint needs no event scan at all.
+    if (checkpoint.lastWriteUs <= checkpoint.checkpointUs) return { checkpoint, settled: EMPTY, tail: EMPTY, settleUs };
+    const split = Math.max(checkpoint.checkpointUs, settleUs);
+    const settled = settleUs > checkpoint.checkpointUs ? this.summarize(ref, checkpoint.checkpointUs, settleUs) : EMPTY;
+    const tail = checkpoint.lastWriteUs > split ? this.summarize(ref, split, Number.MAX_SAFE_INTEGER) : EMPTY;
+    return { checkpoint, settled, tail, settleUs };
+  }
+
+  /** Reduces the events of (fromUs, toUs] to a WindowSummary. */
+  private summarize(ref: CounterRef, fromUs: number, toUs: number): WindowSummary {
+    let c: { t: bigint | null; s?: bigint | null; n?: bigint };
+    try {
+      c = this.s.sumWindow.get(ref.namespace, ref.name, fromUs, toUs) as { t: bigint | null; s: bigint | null; n: bigint };
+    } catch (err) {
+      if (!isSumOverflow(err)) throw err;
+      c = this.s.maxClear.get(ref.namespace, ref.name, fromUs, toUs) as { t: bigint | null };
+    }
+    const clearUs = c.t === null ? null : Number(c.t);
+    if (clearUs === null && c.n !== undefined) return { clearUs, sum: c.s ?? 0n, events: Number(c.n) };
+    const after = clearUs ?? fromUs;
+    let sum: bigint;
+    let events: number;
+    try {
+      const r = this.s.sumAfter.get(ref.namespace, ref.name, after, toUs) as { s: bigint | null; n: bigint };
+      sum = r.s ?? 0n;
+      events = Number(r.n);
+    } catch (err) {
+      // SQLite's SUM refuses to overflow 64 bits; a window of huge deltas that cancel out is
+      // still legal, so sum exactly in bigint instead.
+      if (!isSumOverflow(err)) throw err;
+      sum = 0n;
+      events = 0;
+      for (const r of this.s.sumRows.iterate(ref.namespace, ref.name, after, toUs) as Iterable<{ delta: bigint }>) {
+        sum += r.delta;
+        events++;
+      }
+    }
+    return { clearUs, sum, events: events + (clearUs === null ? 0 : 1) };
+  }
+}
+
+/**
+ * SQLite's SUM refuses to overflow 64 bits. Checked by message, not `instanceof Error`:
+ * the native module's errors may come from another realm (jest's sandbox, worker threads).
+ */
+const isSumOverflow = (err: unknown): boolean =>
+  typeof (err as { message?: unknown })?.message === 'string' && /integer overflow/i.test((err as Error).message);
+
