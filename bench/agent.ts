@@ -12,20 +12,20 @@
 import { runCql } from './agents/cql';
 import { runHttp } from './agents/http';
 import { runProbe } from './agents/probe';
-import { send, type Task } from './agents/protocol';
+import { sendLast, type Task } from './agents/protocol';
 import { runSubscribers } from './agents/subscribers';
 
 process.once('message', (task: Task) => {
   const run =
     task.type === 'http' ? runHttp(task) : task.type === 'probe' ? runProbe(task) : task.type === 'cql' ? runCql(task) : runSubscribers(task);
   run.then(
-    (result) => {
-      send({ type: 'result', result });
+    async (result) => {
+      await sendLast({ type: 'result', result });
       process.disconnect?.();
       setTimeout(() => process.exit(0), 200).unref();
     },
-    (err: Error) => {
-      send({ type: 'error', message: err.stack ?? String(err) });
+    async (err: Error) => {
+      await sendLast({ type: 'error', message: err.stack ?? String(err) });
       setTimeout(() => process.exit(1), 200).unref();
     },
   );

@@ -7,8 +7,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { HttpResult, LagResult } from './agents/protocol';
 import { runAgent, startBaseline, startService, withServer, type Server } from './procs';
-import { httpDone, httpProgress } from './report';
+import { fmt, httpDone, httpProgress, status } from './report';
 import type { BenchContext, Comparison, Figures, HttpRunOptions, Options } from './types';
+import { verifyCounts } from './verify';
 import { BENCH_NAMESPACE, incrementsPerRequest, type WorkloadSpec } from './workload';
 
 /** Writes the service applied so far (counter_writes_total, every outcome but refusals). */
@@ -79,6 +80,13 @@ export class BenchSession implements BenchContext {
       errors: r.errors + r.non2xx + r.timeouts,
     };
     httpDone(label, f, per);
+    // Every run on the service ends with its exact count check (a failure fails the scenario).
+    if (r.ledger && server.name.includes('service')) {
+      status(label, 'checking counts...');
+      f.countCheck = await verifyCounts(server.url, spec.namespace, r.ledger);
+      const c = f.countCheck;
+      status(label, `counts ${c.exact ? 'exact' : 'within bounds'}: ${fmt(c.increments)} increments over ${fmt(c.counters)} counters (converged in ${fmt(c.waitedMs)} ms)`, true);
+    }
     return f;
   }
 

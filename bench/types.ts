@@ -7,6 +7,7 @@
  */
 import type { LagResult } from './agents/protocol';
 import type { Server } from './procs';
+import type { CountCheck } from './verify';
 import type { WorkloadSpec } from './workload';
 
 /** The parsed options; also recorded as they are in the JSON results ("options"). */
@@ -41,6 +42,8 @@ export interface Figures {
   /** Server CPU time per request over the measured window (robust to a busy machine), µs. */
   cpuUsPerReq?: number;
   errors: number;
+  /** The exact count check after the run (service runs of workloads that write). */
+  countCheck?: CountCheck;
 }
 
 /** One line of the results table and of the JSON's rows: a measurement against its target. */

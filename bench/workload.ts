@@ -29,21 +29,37 @@ export interface WorkloadSpec {
 /** A workload in the bench namespace. */
 export const workload = (kind: Kind, counters: number, batch = 1, readShare = 0): WorkloadSpec => ({ kind, namespace: BENCH_NAMESPACE, counters, batch, readShare });
 
-/** Makes request bodies; tokens are unique per agent process, generation time is now. */
-export function bodyMaker(spec: WorkloadSpec): () => string {
-  const prefix = `b${process.pid.toString(36)}${Date.now().toString(36)}.`;
+/** One request body, and the counters it adds 1 to (one name per increment; none for a read). */
+export interface Body {
+  body: string;
+  writes: string[];
+}
+
+/**
+ * Makes request bodies; tokens are unique per agent process, generation time is now. Writes
+ * go to counters of their own per agent process (`{prefix}{run}.{i}`), so that the run's
+ * exact count check (bench/verify.ts) knows every counter starts at 0; reads go to the
+ * seeded counters ({prefix}{i}).
+ */
+export function bodyMaker(spec: WorkloadSpec): () => Body {
+  const run = `${process.pid.toString(36)}${Date.now().toString(36)}`;
+  const prefix = `b${run}.`;
   let seq = 0;
   const ns = spec.namespace;
   const p = spec.prefix ?? 'c';
-  const pick = (): string => `${p}${Math.floor(Math.random() * spec.counters)}`;
-  const item = (now: string) => ({
+  const pickRead = (): string => `${p}${Math.floor(Math.random() * spec.counters)}`;
+  const pickWrite = (): string => `${p}${run}.${Math.floor(Math.random() * spec.counters)}`;
+  const item = (name: string, now: string) => ({
     namespace: ns,
-    name: pick(),
+    name,
     delta: '1',
     idempotencyToken: { token: prefix + (seq++).toString(36), generationTime: now },
   });
-  const add = (): string => JSON.stringify({ query: ADD, variables: { i: item(new Date().toISOString()) } });
-  const read = (): string => JSON.stringify({ query: GET, variables: { ns, n: pick() } });
+  const add = (): Body => {
+    const name = pickWrite();
+    return { body: JSON.stringify({ query: ADD, variables: { i: item(name, new Date().toISOString()) } }), writes: [name] };
+  };
+  const read = (): Body => ({ body: JSON.stringify({ query: GET, variables: { ns, n: pickRead() } }), writes: [] });
   switch (spec.kind) {
     case 'add':
       return add;
@@ -55,8 +71,9 @@ export function bodyMaker(spec: WorkloadSpec): () => string {
       return () => {
         const now = new Date().toISOString();
         const is = new Array(spec.batch);
-        for (let i = 0; i < spec.batch; i++) is[i] = item(now);
-        return JSON.stringify({ query: BULK, variables: { is } });
+        const writes = new Array<string>(spec.batch);
+        for (let i = 0; i < spec.batch; i++) is[i] = item((writes[i] = pickWrite()), now);
+        return { body: JSON.stringify({ query: BULK, variables: { is } }), writes };
       };
   }
 }

@@ -1,6 +1,7 @@
 /** The http task: autocannon against /graphql with a workload, latency recorded per response. */
 import { performance } from 'node:perf_hooks';
 import autocannon from 'autocannon';
+import { LedgerBook } from '../ledger';
 import { Samples } from '../stats';
 import { bodyMaker } from '../workload';
 import { send, type HttpResult, type HttpTask } from './protocol';
@@ -11,9 +12,13 @@ import { send, type HttpResult, type HttpTask } from './protocol';
  */
 export async function runHttp(t: HttpTask): Promise<HttpResult> {
   const make = bodyMaker(t.spec);
+  const book = new LedgerBook();
   // One request first, outside the measurement: a workload that errors must not be "fast".
-  const probe = await fetch(t.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: make() });
+  const first = make();
+  book.sentWrites(first.writes);
+  const probe = await fetch(t.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: first.body });
   const text = await probe.text();
+  book.answered(probe.status, text);
   if (probe.status !== 200 || text.includes('"errors"')) throw new Error(`workload check failed: ${probe.status} ${text.slice(0, 300)}`);
 
   const samples = new Samples();
@@ -32,7 +37,12 @@ export async function runHttp(t: HttpTask): Promise<HttpResult> {
       {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        setupRequest: (req) => ({ ...req, body: make() }),
+        setupRequest: (req) => {
+          const b = make();
+          book.sentWrites(b.writes);
+          return { ...req, body: b.body };
+        },
+        onResponse: (status, body) => book.answered(status, body),
       },
     ],
   });
@@ -65,5 +75,6 @@ export async function runHttp(t: HttpTask): Promise<HttpResult> {
     non2xx: result.non2xx,
     errors: result.errors,
     timeouts: result.timeouts,
+    ...(t.spec.kind === 'read' ? {} : { ledger: book.toJSON() }),
   };
 }

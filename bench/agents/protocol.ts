@@ -2,6 +2,7 @@
  * The IPC protocol between the bench runner and its load agents (child processes, see
  * bench/agent.ts): the tasks, their results and the messages an agent sends back.
  */
+import type { Ledger } from '../ledger';
 import type { LatencySummary } from '../stats';
 import type { WorkloadSpec } from '../workload';
 
@@ -66,6 +67,8 @@ export interface HttpResult {
   non2xx: number;
   errors: number;
   timeouts: number;
+  /** What was sent and acknowledged, for the exact count check (workloads that write). */
+  ledger?: Ledger;
 }
 
 /** Lags from a write's acknowledgement to it being seen (probe, subscribers). */
@@ -86,3 +89,7 @@ export type AgentMessage =
 
 /** Sends a message to the runner (the parent process). */
 export const send = (m: AgentMessage): void => void process.send?.(m);
+
+/** Sends the last message and resolves once it has left (a large result, e.g. a ledger, takes a while). */
+export const sendLast = (m: AgentMessage): Promise<void> =>
+  new Promise((resolve) => (process.send ? process.send(m, undefined, undefined, () => resolve()) : resolve()));
