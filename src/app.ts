@@ -13,6 +13,7 @@ import { OverflowGuard } from './counters/overflowGuard';
 import { CounterService } from './counters/service';
 import { Watcher } from './counters/watch';
 import { apolloHandler } from './http/apolloHandler';
+import { CompiledExecution } from './http/compiledExecution';
 import { keepCounterErrorCode } from './http/formatError';
 import { createHttpServer } from './http/server';
 import { attachWebSocket, type WebSocketEndpoint } from './http/websocket';
@@ -94,7 +95,7 @@ export async function createApp(config: Config): Promise<App> {
   await apollo.start();
 
   const http = createHttpServer({
-    graphql: apolloHandler(apollo, context, config.http.maxBodyBytes),
+    graphql: apolloHandler(apollo, context, config.http.maxBodyBytes, config.http.compiledExecution ? new CompiledExecution(schema, context, keepCounterErrorCode) : undefined),
     ping: () => backends.ping(),
     metrics,
   });

@@ -68,6 +68,8 @@ const envSchema = z.object({
   WS_MAX_PAYLOAD_BYTES: int(256 * 1024, 1024, 64 * 1024 * 1024),
   /** Largest HTTP request body accepted (the default fits ~10,000 addCounts items). */
   HTTP_MAX_BODY_BYTES: int(4 * 1024 * 1024, 1024, 256 * 1024 * 1024),
+  /** Plain POSTs run compiled (graphql-jit) instead of through Apollo's pipeline; off: every request through Apollo. */
+  HTTP_COMPILED_EXECUTION: z.enum(['on', 'off']).default('on'),
   SHUTDOWN_TIMEOUT_MS: int(10_000, 0),
 });
 
@@ -121,6 +123,7 @@ function toConfig(env: z.infer<typeof envSchema>) {
     },
     http: {
       maxBodyBytes: env.HTTP_MAX_BODY_BYTES,
+      compiledExecution: env.HTTP_COMPILED_EXECUTION === 'on',
     },
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
   };

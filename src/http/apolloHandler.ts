@@ -1,15 +1,19 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HeaderMap, type ApolloServer, type ContextFunction } from '@apollo/server';
 import type { RequestContext } from '../../resolvers/context';
+import type { CompiledExecution } from './compiledExecution';
 
 /**
  * Apollo Server on bare node:http. This is all an HTTP integration does (the same steps as
  * @as-integrations/express5), without a framework's router and middleware on every request.
+ * A plain POST is offered to the compiled path first (compiledExecution.ts), which leaves
+ * to Apollo whatever it does not serve exactly as Apollo would.
  */
 export function apolloHandler(
   server: ApolloServer<RequestContext>,
   context: ContextFunction<[], RequestContext>,
   maxBodyBytes: number,
+  compiled?: CompiledExecution,
 ): (req: IncomingMessage, res: ServerResponse, search: string) => void {
   return (req, res, search) => {
     readBody(req, maxBodyBytes).then(
@@ -25,6 +29,7 @@ export function apolloHandler(
           } catch {
             return refuse(res, 400, 'request body is not valid JSON');
           }
+          if (compiled && req.method === 'POST' && (await compiled.serve(body, req.headers, res))) return;
         }
         const response = await server.executeHTTPGraphQLRequest({
           httpGraphQLRequest: { method: req.method ?? 'GET', headers, search, body },
