@@ -9,7 +9,8 @@ const MAX_OPERATIONS = 500;
 /** Longer operation texts are left to Apollo: compiling is only worth it for the hot, short ones. */
 const MAX_QUERY_CHARS = 8192;
 
-type Entry = CompiledQuery | 'apollo';
+/** Compiled; left to Apollo for good; or seen once (compiled when it comes again). */
+type Entry = CompiledQuery | 'apollo' | 'seen';
 
 export interface CompiledRequest {
   query: string;
@@ -47,7 +48,7 @@ export class CompiledExecution {
     const req = eligible(body, headers);
     if (!req) return false;
     const entry = this.entry(req);
-    if (entry === 'apollo') return false;
+    if (entry === 'apollo' || entry === 'seen') return false;
     const result = await entry.query(undefined, await this.context(), req.variables ?? {});
     if (result.errors?.length) {
       // Refused before execution (variables): Apollo answers it (400), nothing ran.
@@ -58,13 +59,18 @@ export class CompiledExecution {
     return send(res, entry.stringify({ data: result.data }));
   }
 
+  /**
+   * An operation is compiled the second time it is seen: compiling (code generation) costs
+   * more than Apollo's parse and validate, so a text sent once, or a stream of distinct texts
+   * (an attacker's), never pays it; the hot operations of real clients repeat at once.
+   */
   private entry(req: CompiledRequest): Entry {
     const key = `${req.operationName ?? ''}\u0000${req.query}`;
     let entry = this.cache.get(key);
-    if (entry === undefined) {
-      entry = compile(this.schema, req);
-      this.cache.set(key, entry);
-    }
+    if (entry === undefined) entry = 'seen';
+    else if (entry === 'seen') entry = compile(this.schema, req);
+    else return entry;
+    this.cache.set(key, entry);
     return entry;
   }
 }
