@@ -37,7 +37,7 @@ const PURGE_CHUNK = 500;
  * into one transaction per group, one group in flight, so durability costs one fsync per
  * group, not per increment. Reads a request waits on run here, on the main connection (one
  * indexed lookup or range sum per counter, no thread hop); the roll-up's batches of
- * snapshot reads (`background`) run on a reader thread (reader.ts). In WAL mode no reader
+ * snapshot reads (`background`) and the sweeps' pending scans run on a reader thread (reader.ts). In WAL mode no reader
  * waits for the writer, and once an append has resolved its commit is visible to all.
  */
 export class EmbeddedStore implements Store {
@@ -48,7 +48,7 @@ export class EmbeddedStore implements Store {
   private readonly reader: ThreadClient<ReaderOp, ReaderResults>;
   private readonly snapshots: SnapshotReader;
   private readonly committer: GroupCommitter<CounterEvent, AppendResult>;
-  private readonly s: Record<'pending' | 'listNs' | 'getNs', Stmt>;
+  private readonly s: Record<'listNs' | 'getNs', Stmt>;
 
   constructor(dataDir: string, synchronous: Synchronous = 'FULL', writerCacheMb = DEFAULT_WRITER_CACHE_MB) {
     // Migrated here, before the writer thread opens its own connection.
@@ -59,11 +59,6 @@ export class EmbeddedStore implements Store {
     this.snapshots = new SnapshotReader(this.db);
     const p = (sql: string): Stmt => this.db.prepare(sql);
     this.s = {
-      pending: p(
-        `SELECT namespace, counter FROM rollups
-         WHERE namespace = ? AND last_write_us > checkpoint_us AND last_write_us <= ?
-         ORDER BY last_write_us LIMIT ?`,
-      ),
       listNs: p('SELECT * FROM namespaces ORDER BY name'),
       getNs: p('SELECT * FROM namespaces WHERE name = ?'),
     };
@@ -102,11 +97,9 @@ export class EmbeddedStore implements Store {
     await this.writer.request({ op: 'checkpoints', items });
   }
 
-  async listPending({ namespace, upToUs, limit }: PendingQuery): Promise<CounterRef[]> {
-    return (this.s.pending.all(namespace, upToUs, limit) as { namespace: string; counter: string }[]).map((r) => ({
-      namespace: r.namespace,
-      name: r.counter,
-    }));
+  /** On the reader thread: a sweep scans the namespace's checkpoint rows (background work). */
+  listPending(query: PendingQuery): Promise<CounterRef[]> {
+    return this.reader.request({ op: 'pending', ...query });
   }
 
   /**

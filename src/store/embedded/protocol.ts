@@ -30,10 +30,14 @@ export interface WriterResults {
 }
 
 
-/** The reader thread's requests: snapshots for the roll-up, off the event loop. */
-export type ReaderOp = { op: 'snapshots'; refs: CounterRef[]; settleUs: number } | { op: 'close' };
+/** The reader thread's requests: the roll-up's snapshots and the sweeps' pending lists, off the event loop. */
+export type ReaderOp =
+  | { op: 'snapshots'; refs: CounterRef[]; settleUs: number }
+  | { op: 'pending'; namespace: string; upToUs: number; limit: number }
+  | { op: 'close' };
 
 export interface ReaderResults {
   snapshots: CounterSnapshot[];
+  pending: CounterRef[];
   close: null;
 }
