@@ -18,7 +18,7 @@ const DEFAULTS: Omit<Options, 'scenarios'> = {
   connections: 50,
   batch: 200,
   sustainS: 60,
-  subscribers: 1000,
+  subscribers: 10_000,
   scalingCounters: [1, 10_000, 1_000_000],
   json: path.join(ROOT, 'bench', 'results', 'latest.json'),
   cpuProf: false,
