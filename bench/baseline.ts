@@ -1,20 +1,15 @@
 /**
- * The baseline the service is measured against: a bare Apollo Server 5 on node:http, with the
- * same schema (schema/counter.graphql, same scalars, built as a subgraph) and no-op resolvers
- * that answer at once. Its HTTP glue is the plain integration every Apollo framework adapter
- * does (headers -> HeaderMap, JSON.parse, executeHTTPGraphQLRequest), deliberately kept apart
- * from src/http so that optimising the service never speeds the baseline up too.
+ * The baselines the service is measured against, bare Apollo Servers 5 (bench/baselineServer.ts)
+ * with the service's schema:
+ *  - by default, no-op resolvers that answer at once (the cost of the GraphQL layer alone);
+ *  - with BENCH_BASELINE_CASSANDRA_KEYSPACE set, the minimal correct subgraph on Cassandra
+ *    (bench/baselineCassandra.ts): one prepared insert per add, one select per read.
  *
  * Run as a child process: PORT=... node dist/bench/baseline.js; prints "listening <port>".
  */
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { ApolloServer, HeaderMap } from '@apollo/server';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { buildSubgraphSchema } from '@apollo/subgraph';
-import gql from 'graphql-tag';
-import { loadTypeDefs } from '../resolvers';
 import { DateTimeScalar, LongScalar } from '../src/scalars';
+import { cassandraBaseline } from './baselineCassandra';
+import { serveBaseline } from './baselineServer';
 
 interface In {
   namespace: string;
@@ -23,7 +18,7 @@ interface In {
 
 const counter = (i: In) => ({ namespace: i.namespace, name: i.name, mode: 'EVENTUAL', count: 0n });
 
-const resolvers = {
+const noopResolvers = {
   Long: LongScalar,
   DateTime: DateTimeScalar,
   Query: {
@@ -45,45 +40,10 @@ const resolvers = {
 };
 
 async function main(): Promise<void> {
-  const schema = buildSubgraphSchema({ typeDefs: gql(loadTypeDefs()), resolvers: resolvers as never });
-  const apollo = new ApolloServer({ schema, plugins: [ApolloServerPluginLandingPageDisabled()] });
-  await apollo.start();
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const headers = new HeaderMap();
-      for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : v);
-      const raw = Buffer.concat(chunks).toString('utf8');
-      let body: unknown;
-      try {
-        body = raw.length > 0 ? JSON.parse(raw) : undefined;
-      } catch {
-        res.writeHead(400).end('bad json');
-        return;
-      }
-      const url = req.url ?? '/';
-      const q = url.indexOf('?');
-      apollo
-        .executeHTTPGraphQLRequest({
-          httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: q === -1 ? '' : url.slice(q), body },
-          context: async () => ({}),
-        })
-        .then(async (r) => {
-          res.statusCode = r.status ?? 200;
-          for (const [k, v] of r.headers) res.setHeader(k, v);
-          if (r.body.kind === 'complete') return void res.end(r.body.string);
-          for await (const chunk of r.body.asyncIterator) res.write(chunk);
-          res.end();
-        })
-        .catch((err: Error) => res.writeHead(500).end(err.message));
-    });
-  });
-  server.keepAliveTimeout = 65_000;
-  server.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => {
-    process.stdout.write(`listening ${(server.address() as AddressInfo).port}\n`);
-  });
-  process.on('SIGTERM', () => server.close(() => process.exit(0)));
+  const keyspace = process.env.BENCH_BASELINE_CASSANDRA_KEYSPACE;
+  if (!keyspace) return serveBaseline(noopResolvers);
+  const { resolvers, close } = await cassandraBaseline(keyspace);
+  return serveBaseline({ Long: LongScalar, DateTime: DateTimeScalar, ...resolvers }, close);
 }
 
 main().catch((err) => {

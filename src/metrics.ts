@@ -1,12 +1,27 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /**
+ * Requests the Cassandra store sent (the driver's request tracker counts every QUERY, EXECUTE
+ * and BATCH, retries and page fetches included), by statement (its name in the store, such
+ * as `append insert`, else verb and table; a batch as `batch(<its statements>)`) and outcome. Process-wide, because the store is built before and apart from the instance
+ * metrics: every instance registry below serves it, so several instances in one process
+ * (tests) see their summed requests.
+ */
+export const cassandraRequests = new Counter({
+  name: 'cassandra_requests_total',
+  help: 'Requests sent to Cassandra by the store, by statement and outcome (ok, error); one batch is one request.',
+  labelNames: ['statement', 'outcome'] as const,
+  registers: [],
+});
+
+/**
  * Prometheus metrics of one service instance, served at GET /metrics. One registry per
  * instance (not the global one) so that tests can run several instances in one process.
  */
 export function createMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  registry.registerMetric(cassandraRequests);
   const m = {
     registry,
     storeCalls: new Counter({
@@ -67,6 +82,7 @@ export function createMetrics() {
       help: 'Active counterUpdated subscriptions in this instance.',
       registers: [registry],
     }),
+    cassandraRequests,
     /** Set by the roll-up sidecar when it starts. */
     queueDepth: (): number => 0,
   };

@@ -1,30 +1,50 @@
 import cassandra from 'cassandra-driver';
 import { counterKey, type CounterEvent } from '../../model';
 import type { AppendResult } from '../types';
-import { eventBucket, pendingShard, timeBucket, type Layout } from './layout';
+import { eventBucket, partitionId, pendingShard, timeBucket, type Layout } from './layout';
+import { BatchWriter } from './batcher';
+import { EventKeys } from './keys';
 import { MarkCommitter } from './marker';
 import type { NamespaceTable } from './namespaces';
 import type { CqlSession } from './session';
+import { named } from './tracker';
 
 /** Bounds on one append (their sum stays under the 3000 ms skew margin advised for Cassandra). */
 const PRE_INSERT_BUDGET_MS = 1000;
 const INSERT_TIMEOUT_MS = 2000;
 const NO_RETRY = new cassandra.policies.retry.FallthroughRetryPolicy();
 
+const LAST_WRITE = named('append mark last write', 'UPDATE rollups USING TIMESTAMP ? SET last_write_us = ?, partitions = partitions + ? WHERE namespace = ? AND counter = ?');
+const PENDING = named('append mark pending', 'INSERT INTO pending (namespace, shard, counter, last_write_us) VALUES (?, ?, ?, ?) USING TIMESTAMP ?');
+const FIRST_WRITE = named('append mark first write', 'UPDATE rollups USING TIMESTAMP ? SET first_write_us = ? WHERE namespace = ? AND counter = ?');
+const EVENT_LOOKUP = named(
+  'retry lookup',
+  'SELECT time_us FROM events WHERE namespace = ? AND counter = ? AND time_bucket = ? AND event_bucket = ? AND time_us = ? AND event_id = ?',
+);
+const INSERT = named(
+  'append insert',
+  'INSERT INTO events (namespace, counter, time_bucket, event_bucket, time_us, event_id, clear, delta) VALUES (?, ?, ?, ?, ?, ?, ?, ?) USING TTL ?',
+);
+
 /** first_write_us is min-merged by writing it USING TIMESTAMP (MIN_MERGE_BASE - time). */
 const MIN_MERGE_BASE = BigInt(Number.MAX_SAFE_INTEGER);
 
 /**
  * Idempotency: the event row's primary key is the idempotency key, so a retry rewrites the
- * same row and can never count twice. To report `applied: false` for a retry, each event
- * is first looked up with a single-partition read (LOCAL_QUORUM read after LOCAL_QUORUM
- * write sees it). An LWT (`INSERT ... IF NOT EXISTS`) would make that exact even for two
- * instances racing on one token, but costs a Paxos round (4 round trips) on every write of
- * the hottest path and forbids mixing with plain writes to the same rows; the count is exact
- * either way, only the `applied` flag of such a cross-instance race could be true twice.
- * Within one process, a duplicate of an append still in flight waits for it instead.
+ * same row and can never count twice. To report `applied: false` for a retry, the event's
+ * key is looked up in `event_keys` (./keys.ts: grouped, many keys per single-partition
+ * query; LOCAL_QUORUM read after LOCAL_QUORUM write sees it), and written with the event row.
+ * An LWT (`INSERT ... IF NOT EXISTS`) would make that exact even for two instances racing
+ * on one token, but costs a Paxos round (4 round trips) on every write of the hottest path
+ * and forbids mixing with plain writes to the same rows; the count is exact either way, only
+ * the `applied` flag of such a cross-instance race could be true twice. Within one process,
+ * a duplicate of an append still in flight waits for it instead.
  *
- * Order: the roll-up marks (rollups.last_write_us, first_write_us and the pending mark) are
+ * Writes are group-committed: the marks and the event rows of concurrent appends (one bulk
+ * request, many requests) go out in shared unlogged batches (./batcher.ts), marks first.
+ *
+ * Order: the roll-up marks (rollups.last_write_us with the event's partition in
+ * rollups.partitions, first_write_us, and the pending mark) are
  * written before (in parallel with the lookup) the event itself, and on a retry too: if the
  * process dies between them, the client's retry repairs the marks, and a mark without its
  * event only costs one empty roll-up. An event is therefore never durable without the
@@ -36,12 +56,20 @@ export class EventAppender {
   /** Group commit of the roll-up marks per counter (see MarkCommitter): last write = max, first write = min. */
   private readonly lastMarks = new MarkCommitter('max');
   private readonly firstMarks = new MarkCommitter('min');
+  /** Shared unlogged batches: the marks, and the (bounded, never retried elsewhere) event inserts. */
+  private readonly marks: BatchWriter;
+  private readonly inserts: BatchWriter;
+  private readonly keys: EventKeys;
 
   constructor(
     private readonly cql: CqlSession,
     private readonly layout: Layout,
     private readonly namespaces: NamespaceTable,
-  ) {}
+  ) {
+    this.marks = new BatchWriter(cql);
+    this.inserts = new BatchWriter(cql, { readTimeout: INSERT_TIMEOUT_MS, retry: NO_RETRY });
+    this.keys = new EventKeys(cql);
+  }
 
   async append(events: CounterEvent[]): Promise<AppendResult[]> {
     const out: AppendResult[] = new Array(events.length);
@@ -74,60 +102,50 @@ export class EventAppender {
 
   private async appendOne(e: CounterEvent): Promise<boolean> {
     const started = performance.now();
-    const tb = BigInt(timeBucket(this.layout, e.timeUs));
+    const tbn = timeBucket(this.layout, e.timeUs);
+    const tb = BigInt(tbn);
     const eb = eventBucket(this.layout, e.eventId);
+    const part = BigInt(partitionId(this.layout, tbn, eb));
     const t = BigInt(e.timeUs);
     const ck = counterKey(e);
-    const [existing] = await Promise.all([
-      this.cql.read(
-        'SELECT time_us FROM events WHERE namespace = ? AND counter = ? AND time_bucket = ? AND event_bucket = ? AND time_us = ? AND event_id = ?',
-        [e.namespace, e.name, tb, eb, t, e.eventId],
-      ),
-      this.lastMarks.ensure(ck, e.timeUs, (v) => {
+    const [seen] = await Promise.all([
+      this.keys.has(e),
+      // Keyed by counter and events partition: each partition's element in `partitions` must
+      // carry the newest event time written to it (see ./schema.ts), not only the counter's.
+      this.lastMarks.ensure(`${ck}\u0000${part}`, e.timeUs, (v) => {
         const vt = BigInt(v);
         return Promise.all([
-          this.cql.write('UPDATE rollups USING TIMESTAMP ? SET last_write_us = ? WHERE namespace = ? AND counter = ?', [
-            vt,
-            vt,
-            e.namespace,
-            e.name,
-          ]),
-          this.cql.write('INSERT INTO pending (namespace, shard, counter, last_write_us) VALUES (?, ?, ?, ?) USING TIMESTAMP ?', [
-            e.namespace,
-            pendingShard(this.layout, e.name),
-            e.name,
-            vt,
-            vt,
-          ]),
+          this.marks.write(LAST_WRITE, [vt, vt, [part], e.namespace, e.name]),
+          this.marks.write(PENDING, [e.namespace, pendingShard(this.layout, e.name), e.name, vt, vt]),
         ]);
       }),
-      this.firstMarks.ensure(ck, e.timeUs, (v) =>
-        this.cql.write('UPDATE rollups USING TIMESTAMP ? SET first_write_us = ? WHERE namespace = ? AND counter = ?', [
-          MIN_MERGE_BASE - BigInt(v),
-          BigInt(v),
-          e.namespace,
-          e.name,
-        ]),
-      ),
+      this.firstMarks.ensure(ck, e.timeUs, (v) => this.marks.write(FIRST_WRITE, [MIN_MERGE_BASE - BigInt(v), BigInt(v), e.namespace, e.name])),
     ]);
-    if (existing.rowLength > 0) return false;
-    const ttl = await this.namespaces.ttlFor(e.namespace);
+    // A key is written in the same unlogged batch as its event row, which is not atomic: a
+    // batch that failed half-way can leave the key without the row. So a seen key is a retry
+    // only once its event row is found too (one more read, for retries only); else the event
+    // is stored now.
+    if (seen) {
+      const row = await this.cql.read(EVENT_LOOKUP, [e.namespace, e.name, tb, eb, t, e.eventId], {}, 'urgent');
+      if (row.rowLength > 0) return false;
+    }
+    const [ttl, keyTtl] = await Promise.all([this.namespaces.ttlFor(e.namespace), this.namespaces.keyTtlFor(e.namespace)]);
     // An event must be visible before the roll-up can checkpoint past its time, which is
     // ROLLUP_SKEW_MARGIN_MS after the service accepted it at the earliest. So the append is
     // abandoned (nothing written; the client retries with its token) when the steps before the
     // insert took too long, and the insert itself is bounded and not retried by the driver on
     // another host: at most PRE_INSERT_BUDGET_MS + INSERT_TIMEOUT_MS in all (see docs/cassandra.md).
-    await this.cql.slot(() => {
-      // checked once a query slot is free, right before the insert is sent
+    // The check runs once the insert's batch has a query slot, right before it is sent.
+    const inTime = (): void => {
       if (performance.now() - started > PRE_INSERT_BUDGET_MS) {
         throw new Error(`append of ${e.namespace}/${e.name} took over ${PRE_INSERT_BUDGET_MS} ms before its insert; not written`);
       }
-      return this.cql.client.execute(
-        'INSERT INTO events (namespace, counter, time_bucket, event_bucket, time_us, event_id, clear, delta) VALUES (?, ?, ?, ?, ?, ?, ?, ?) USING TTL ?',
-        [e.namespace, e.name, tb, eb, t, e.eventId, e.clear, e.delta, ttl],
-        { prepare: true, isIdempotent: true, consistency: this.cql.writeConsistency, readTimeout: INSERT_TIMEOUT_MS, retry: NO_RETRY },
-      );
-    });
+    };
+    const [keyCql, keyParams] = this.keys.insert(e, keyTtl);
+    await Promise.all([
+      this.inserts.write(INSERT, [e.namespace, e.name, tb, eb, t, e.eventId, e.clear, e.delta, ttl], inTime),
+      this.inserts.write(keyCql, keyParams, inTime),
+    ]);
     return true;
   }
 }

@@ -1,14 +1,36 @@
 import { LRUCache } from 'lru-cache';
 import { counterKey, type CounterRef } from '../../model';
 import type { CheckpointRow, CheckpointWrite, PendingQuery } from '../types';
+import { BatchWriter } from './batcher';
 import { pendingShard, type Layout } from './layout';
+import type { Lane } from './limiter';
 import type { CqlSession } from './session';
+import { named } from './tracker';
 
-/** Counters whose newest seen lastWriteUs is remembered (see CheckpointTable.seenLastWrite). */
-const SEEN_LAST_WRITE_ENTRIES = 100_000;
+/** Counters whose roll-up row this process remembers (see CheckpointTable.known). */
+const KNOWN_ENTRIES = 100_000;
 
-/** A counter's `rollups` row: its checkpoint, and the first-write mark that bounds its first scan. */
-export type StoredCheckpoint = CheckpointRow & { firstWriteUs: number };
+/** What this process last saw of a counter's roll-up row: the newest checkpoint and last write it read or wrote. */
+interface Known {
+  checkpointUs: number;
+  lastWriteUs: number;
+  /** The `partitions` elements its last read returned (a checkpoint removes them, see ./schema.ts). */
+  partitions: number[];
+}
+
+/**
+ * A counter's `rollups` row: its checkpoint, the first-write mark that bounds its first scan,
+ * and the events partitions that may hold events after the checkpoint (empty: unknown, scan all).
+ */
+export type StoredCheckpoint = CheckpointRow & { firstWriteUs: number; partitions: number[] };
+
+const CHECKPOINT = named(
+  'checkpoint write',
+  'UPDATE rollups USING TIMESTAMP ? SET count = ?, checkpoint_us = ?, partitions = partitions - ? WHERE namespace = ? AND counter = ?',
+);
+const CLEAR_PENDING = named('pending delete', 'DELETE FROM pending USING TIMESTAMP ? WHERE namespace = ? AND shard = ? AND counter = ?');
+const ROW = named('rollup row read', 'SELECT count, checkpoint_us, last_write_us, first_write_us, partitions FROM rollups WHERE namespace = ? AND counter = ?');
+const LIST = named('pending list', 'SELECT counter, last_write_us FROM pending WHERE namespace = ? AND shard = ? LIMIT ?');
 
 /**
  * The checkpoint side of the `rollups` table and the `pending` table: reading a counter's
@@ -17,35 +39,47 @@ export type StoredCheckpoint = CheckpointRow & { firstWriteUs: number };
  */
 export class CheckpointTable {
   /**
-   * The newest lastWriteUs seen per counter by readSnapshots: writeCheckpoints deletes the
-   * pending mark only when the checkpoint may have caught up, which saves a tombstone per
-   * roll-up of a busy counter. Skipping is always safe (lastWriteUs only grows); an unknown
-   * counter gets the delete.
+   * The newest checkpoint and last write this process read (readSnapshots) or wrote
+   * (writeCheckpoints) per counter. Both only ever grow in the store, so what is known is a
+   * lower bound of what is stored:
+   * - writeCheckpoints deletes the pending mark only when the checkpoint may have caught up
+   *   (a busy counter's roll-ups then cost no tombstone each); an unknown counter gets the delete;
+   * - listPending needs no read to confirm a mark this process knows about: a mark at or
+   *   before a known checkpoint is stale (deleted at once), any other is pending as far as
+   *   this process knows, and the roll-up it leads to reads the row anyway.
    */
-  private readonly seenLastWrite = new LRUCache<string, number>({ max: SEEN_LAST_WRITE_ENTRIES });
+  private readonly known = new LRUCache<string, Known>({ max: KNOWN_ENTRIES });
+  /** Checkpoints, and then the pending deletes, of concurrent roll-ups in shared unlogged batches. */
+  private readonly batches: BatchWriter;
 
   constructor(
     private readonly cql: CqlSession,
     private readonly layout: Layout,
-  ) {}
+  ) {
+    this.batches = new BatchWriter(cql, {}, 'background');
+  }
 
-  async read(ref: CounterRef): Promise<StoredCheckpoint> {
-    const r = await this.cql.read(
-      'SELECT count, checkpoint_us, last_write_us, first_write_us FROM rollups WHERE namespace = ? AND counter = ?',
-      [ref.namespace, ref.name],
-    );
+  async read(ref: CounterRef, lane: Lane = 'background'): Promise<StoredCheckpoint> {
+    const r = await this.cql.read(ROW, [ref.namespace, ref.name], {}, lane);
     const row = r.first();
     return {
       count: (row?.['count'] as bigint | null) ?? 0n,
       checkpointUs: Number((row?.['checkpoint_us'] as bigint | null) ?? 0n),
       lastWriteUs: Number((row?.['last_write_us'] as bigint | null) ?? 0n),
       firstWriteUs: Number((row?.['first_write_us'] as bigint | null) ?? 0n),
+      partitions: ((row?.['partitions'] as bigint[] | null) ?? []).map(Number),
     };
   }
 
-  /** Records the lastWriteUs a snapshot read for a counter (see seenLastWrite). */
-  noteLastWrite(ref: CounterRef, lastWriteUs: number): void {
-    this.seenLastWrite.set(counterKey(ref), lastWriteUs);
+  /** Records what a read or a write showed of a counter's row (see known). */
+  note(ref: CounterRef, seen: Partial<Known>): void {
+    const key = counterKey(ref);
+    const k = this.known.get(key) ?? { checkpointUs: 0, lastWriteUs: 0, partitions: [] };
+    this.known.set(key, {
+      checkpointUs: Math.max(k.checkpointUs, seen.checkpointUs ?? 0),
+      lastWriteUs: Math.max(k.lastWriteUs, seen.lastWriteUs ?? 0),
+      partitions: seen.partitions ?? k.partitions,
+    });
   }
 
   /**
@@ -59,44 +93,48 @@ export class CheckpointTable {
     await Promise.all(
       items.map(async (it) => {
         const t = BigInt(it.checkpointUs);
-        await this.cql.write('UPDATE rollups USING TIMESTAMP ? SET count = ?, checkpoint_us = ? WHERE namespace = ? AND counter = ?', [
-          t,
-          it.count,
-          t,
-          it.ref.namespace,
-          it.ref.name,
-        ]);
-        const seen = this.seenLastWrite.get(counterKey(it.ref));
-        if (seen === undefined || seen <= it.checkpointUs) await this.clearPending(it.ref, it.checkpointUs);
+        const seen = this.known.get(counterKey(it.ref));
+        // The partitions element tombstones carry the checkpoint's timestamp too: an element
+        // of a partition written after the checkpoint is newer and survives (see ./schema.ts).
+        const parts = (seen?.partitions ?? []).map(BigInt);
+        await this.batches.write(CHECKPOINT, [t, it.count, t, parts, it.ref.namespace, it.ref.name]);
+        this.note(it.ref, { checkpointUs: it.checkpointUs });
+        // Only once the checkpoint is durable: a pending counter never loses its mark.
+        if (seen === undefined || seen.lastWriteUs <= it.checkpointUs) await this.clearPending(it.ref, it.checkpointUs);
       }),
     );
   }
 
   /**
-   * Reads every shard of the namespace's pending partition (up to `limit` marks per shard),
-   * confirms each candidate against its roll-up row (a mark can outlive its roll-up when a
-   * process died between the checkpoint and the delete; such a stale mark is deleted here),
-   * and returns the oldest first.
+   * Reads every shard of the namespace's pending partition (up to `limit` marks per shard)
+   * and returns the oldest first. A mark can outlive its roll-up (a process died between the
+   * checkpoint and the delete, or the delete was skipped): a mark this process knows to be at
+   * or before the counter's checkpoint is deleted at once; one it knows nothing about is
+   * confirmed against the counter's roll-up row (and deleted when stale); any other is
+   * pending as far as this process knows (see `known`), and listed without a read.
    */
   async listPending({ namespace, upToUs, limit }: PendingQuery): Promise<CounterRef[]> {
     if (limit <= 0) return [];
     const shards = Array.from({ length: this.layout.pendingShards }, (_, s) => s);
-    const candidates: string[] = [];
+    const candidates: { name: string; lastWriteUs: number }[] = [];
     await Promise.all(
       shards.map(async (shard) => {
-        const r = await this.cql.read('SELECT counter, last_write_us FROM pending WHERE namespace = ? AND shard = ? LIMIT ?', [
-          namespace,
-          shard,
-          limit,
-        ]);
-        for (const row of r.rows) if (Number(row['last_write_us'] as bigint) <= upToUs) candidates.push(row['counter'] as string);
+        const r = await this.cql.read(LIST, [namespace, shard, limit]);
+        for (const row of r.rows) {
+          const lastWriteUs = Number(row['last_write_us'] as bigint);
+          if (lastWriteUs <= upToUs) candidates.push({ name: row['counter'] as string, lastWriteUs });
+        }
       }),
     );
     const confirmed: { name: string; lastWriteUs: number }[] = [];
     await Promise.all(
-      candidates.map(async (name) => {
+      candidates.map(async ({ name, lastWriteUs }) => {
         const ref = { namespace, name };
+        const known = this.known.get(counterKey(ref));
+        if (known && known.checkpointUs >= lastWriteUs) return this.clearPending(ref, known.checkpointUs);
+        if (known && known.lastWriteUs >= lastWriteUs) return void confirmed.push({ name, lastWriteUs });
         const row = await this.read(ref);
+        this.note(ref, row);
         if (row.lastWriteUs > row.checkpointUs) {
           if (row.lastWriteUs <= upToUs) confirmed.push({ name, lastWriteUs: row.lastWriteUs });
         } else if (row.lastWriteUs > 0) {
@@ -114,11 +152,6 @@ export class CheckpointTable {
    * time, so a mark for an event after the checkpoint survives the delete.
    */
   private async clearPending(ref: CounterRef, checkpointUs: number): Promise<void> {
-    await this.cql.write('DELETE FROM pending USING TIMESTAMP ? WHERE namespace = ? AND shard = ? AND counter = ?', [
-      BigInt(checkpointUs),
-      ref.namespace,
-      pendingShard(this.layout, ref.name),
-      ref.name,
-    ]);
+    await this.batches.write(CLEAR_PENDING, [BigInt(checkpointUs), ref.namespace, pendingShard(this.layout, ref.name), ref.name]);
   }
 }

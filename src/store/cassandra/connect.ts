@@ -3,6 +3,7 @@ import type { Logger } from '../../logger';
 import { fixLayout, type Layout } from './layout';
 import { migrations, SCHEMA_VERSION_TABLE } from './schema';
 import { consistency, type CassandraOptions } from './session';
+import { CountingTracker } from './tracker';
 
 const { types } = cassandra;
 
@@ -20,6 +21,8 @@ export async function connectClient(opts: CassandraOptions): Promise<cassandra.C
     encoding: { useBigIntAsLong: true },
     socketOptions: { connectTimeout: CONNECT_TIMEOUT_MS, readTimeout: READ_TIMEOUT_MS },
     queryOptions: { prepare: true, isIdempotent: true },
+    // Every request counted by statement (cassandra_requests_total): cheap, so always on.
+    requestTracker: new CountingTracker(),
     ...(opts.username ? { credentials: { username: opts.username, password: opts.password ?? '' } } : {}),
   };
   const client = new cassandra.Client(clientOptions);

@@ -9,14 +9,18 @@ const NAMESPACE_PAGE_SIZE = 1000;
 /** Cassandra's largest TTL (20 years). */
 const MAX_TTL_SECONDS = 630_720_000;
 const DEFAULT_RETENTION_SECONDS = 7 * 24 * 3600;
+/** The contract's default accept limit (a namespace always has one; this covers an unknown name). */
+const DEFAULT_ACCEPT_LIMIT_MS = 5000;
+const KEY_TTL_SLACK_S = 60;
 
 /**
  * The `namespaces` table (the control plane), and each namespace's retention, which is the
  * TTL of its events.
  */
 export class NamespaceTable {
-  /** Retention per namespace (events' TTL); namespaces only ever get created, so caching is safe. */
+  /** Retention (events' TTL) and accept limit per namespace; namespaces only ever get created, so caching is safe. */
   private readonly retention = new Map<string, number>();
+  private readonly acceptLimit = new Map<string, number>();
 
   constructor(private readonly cql: CqlSession) {}
 
@@ -54,6 +58,7 @@ export class NamespaceTable {
     const row = r.first();
     const stored = row && row['[applied]'] === false && row['mode'] != null ? this.toNamespace(row) : { ...ns };
     this.retention.set(stored.name, stored.retentionSeconds);
+    this.acceptLimit.set(stored.name, stored.acceptLimitMs);
     return stored;
   }
 
@@ -62,6 +67,17 @@ export class NamespaceTable {
     let s = this.retention.get(namespace);
     if (s === undefined) s = (await this.get(namespace))?.retentionSeconds ?? DEFAULT_RETENTION_SECONDS;
     return Math.max(1, Math.min(MAX_TTL_SECONDS, s));
+  }
+
+  /**
+   * The TTL of a namespace's idempotency keys: a retry is accepted only within the accept
+   * limit of its generation time, and the first attempt at the earliest an accept limit
+   * before it, so twice the limit, plus a minute for clocks and slow requests.
+   */
+  async keyTtlFor(namespace: string): Promise<number> {
+    let ms = this.acceptLimit.get(namespace);
+    if (ms === undefined) ms = (await this.get(namespace))?.acceptLimitMs ?? DEFAULT_ACCEPT_LIMIT_MS;
+    return Math.ceil((2 * ms) / 1000) + KEY_TTL_SLACK_S;
   }
 
   private toNamespace(row: cassandra.types.Row): NamespaceConfig {
@@ -73,6 +89,7 @@ export class NamespaceTable {
       acceptLimitMs: row['accept_limit_ms'] as number,
     };
     this.retention.set(ns.name, ns.retentionSeconds);
+    this.acceptLimit.set(ns.name, ns.acceptLimitMs);
     return ns;
   }
 }

@@ -16,11 +16,22 @@
  *   `USING TIMESTAMP <checkpoint_us>` (an older window never overwrites a newer one);
  *   `last_write_us` is written `USING TIMESTAMP <event time>` (last write wins = max);
  *   `first_write_us` is written `USING TIMESTAMP <2^53 - event time>` (= min): it bounds the
- *   first scan of a counter that has no checkpoint yet.
+ *   first scan of a counter that has no checkpoint yet. `partitions` (step 2) holds the
+ *   events partitions (time bucket x event bucket, see layout.partitionId) written since the
+ *   checkpoint: each element is added with the mark, `USING TIMESTAMP <event time>`, and
+ *   removed with the checkpoint, `USING TIMESTAMP <checkpoint_us>`, so an element survives
+ *   exactly while its partition may hold an event after the checkpoint; a scan reads only
+ *   those partitions. A pending row without elements (written before step 2) is scanned whole.
  * - `pending`: the durable record of un-rolled counters, listable per namespace:
  *   ((namespace, shard), counter), shard = hash(counter) % pending_shards. Marked with each
  *   append `USING TIMESTAMP <event time>`, deleted `USING TIMESTAMP <checkpoint_us>` once a
  *   checkpoint catches up, so a newer mark survives the delete.
+ * - `event_keys` (step 3): the idempotency keys of recent events, partitioned by
+ *   ((namespace, second of the event time, shard)): what `applied` is answered from. The
+ *   keys of concurrent appends (a bulk request shares one generation time) fall into few
+ *   partitions, so one query looks many up. Written in the event row's batch, `USING TTL` twice
+ *   the accept limit plus a minute: a retry is only accepted within the accept limit of
+ *   its generation time. TTL only, never deleted, hence gc_grace_seconds = 0.
  * - `settings`: the partitioning parameters the data was written with (seconds_per_bucket,
  *   buckets_per_id, pending_shards), fixed by the first start: changing them later would make
  *   existing events or marks unfindable, so later starts use the stored values.
@@ -66,6 +77,17 @@ export function migrations(): readonly string[][] {
          last_write_us bigint,
          PRIMARY KEY ((namespace, shard), counter)
        ) WITH gc_grace_seconds = 3600`,
+    ],
+    [`ALTER TABLE rollups ADD IF NOT EXISTS partitions set<bigint>`],
+    [
+      `CREATE TABLE IF NOT EXISTS event_keys (
+         namespace text,
+         second bigint,
+         shard int,
+         key text,
+         PRIMARY KEY ((namespace, second, shard), key)
+       ) WITH compaction = {'class': 'TimeWindowCompactionStrategy', 'compaction_window_unit': 'MINUTES', 'compaction_window_size': 10}
+         AND gc_grace_seconds = 0`,
     ],
   ];
 }

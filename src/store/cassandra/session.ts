@@ -1,6 +1,6 @@
 import cassandra from 'cassandra-driver';
 import type { Config } from '../../config';
-import { Limiter } from './limiter';
+import { Limiter, type Lane } from './limiter';
 
 const { types } = cassandra;
 
@@ -12,8 +12,10 @@ export const consistency = (name: string): number => types.consistencies[name as
 
 /**
  * How every query of the store runs: prepared, marked idempotent so the driver may retry it,
- * with the configured read or write consistency, and through one shared limiter, so that
- * scatter reads over many partitions queue here instead of flooding the driver's connections.
+ * with the configured read or write consistency (writes go through ./batcher.ts), and
+ * through one shared limiter, so that
+ * scatter reads over many partitions queue here instead of flooding the driver's connections;
+ * an append's queries take the urgent lane (see ./limiter.ts).
  */
 export class CqlSession {
   readonly writeConsistency: number;
@@ -29,18 +31,15 @@ export class CqlSession {
     this.limiter = new Limiter(opts.concurrency);
   }
 
-  read(cql: string, params: unknown[], extra: cassandra.QueryOptions = {}): Promise<cassandra.types.ResultSet> {
-    return this.limiter.run(() =>
-      this.client.execute(cql, params, { prepare: true, isIdempotent: true, consistency: this.readConsistency, ...extra }),
+  read(cql: string, params: unknown[], extra: cassandra.QueryOptions = {}, lane: Lane = 'background'): Promise<cassandra.types.ResultSet> {
+    return this.limiter.run(
+      () => this.client.execute(cql, params, { prepare: true, isIdempotent: true, consistency: this.readConsistency, ...extra }),
+      lane,
     );
   }
 
-  write(cql: string, params: unknown[]): Promise<cassandra.types.ResultSet> {
-    return this.limiter.run(() => this.client.execute(cql, params, { prepare: true, isIdempotent: true, consistency: this.writeConsistency }));
-  }
-
-  /** Runs a query with options of its own (an LWT, a bounded insert) in a limiter slot. */
-  slot<T>(fn: () => Promise<T>): Promise<T> {
-    return this.limiter.run(fn);
+  /** Runs a query with options of its own (an LWT, a batch) in a limiter slot. */
+  slot<T>(fn: () => Promise<T>, lane: Lane = 'background'): Promise<T> {
+    return this.limiter.run(fn, lane);
   }
 }

@@ -102,3 +102,24 @@ describe('Limiter', () => {
     expect(lim.inFlight).toBe(0);
   });
 });
+
+describe('Limiter lanes', () => {
+  it('starts queued tasks by lane (urgent, request, background), in order within one', async () => {
+    const lim = new Limiter(1);
+    const gate = deferred<void>();
+    const order: string[] = [];
+    const first = lim.run(() => gate.promise);
+    const runs = [
+      lim.run(async () => void order.push('bg1')),
+      lim.run(async () => void order.push('bg2'), 'background'),
+      lim.run(async () => void order.push('request'), 'request'),
+      lim.run(async () => void order.push('urgent'), 'urgent'),
+    ];
+    await tick();
+    expect(order).toEqual([]);
+    gate.resolve();
+    await Promise.all([first, ...runs]);
+    expect(order).toEqual(['urgent', 'request', 'bg1', 'bg2']);
+    expect(lim.inFlight).toBe(0);
+  });
+});
