@@ -49,13 +49,19 @@ export class RollupJob {
         if (c) checkpoints.push({ ref: group[i]!, ...c });
         onRolledUp?.(group[i]!, folded[i]!.exact);
       }
-      if (checkpoints.length > 0) {
-        await store.writeCheckpoints(checkpoints);
-        metrics.rollupCheckpoints.inc(checkpoints.length);
-      }
+      // The converged values are exact as read, whether or not their checkpoints are stored
+      // yet, so they are cached and published while the checkpoint write runs: on the
+      // embedded store it queues on the writer thread behind appends, and waiting for it put
+      // up to a second on the convergence lag. A failed write still fails the batch (retried).
+      const written = checkpoints.length > 0 ? store.writeCheckpoints(checkpoints) : undefined;
+      written?.catch(() => undefined);
       const { changed } = await converged.setMany({ entries: group.map((ref, i) => ({ ref, value: folded[i]!.exact })), asOfMs });
       for (let i = 0; i < group.length; i++) {
         if (changed[i]) pubsub.publish({ namespace: ns.name, name: group[i]!.name, count: folded[i]!.exact, asOfMs });
+      }
+      if (written) {
+        await written;
+        metrics.rollupCheckpoints.inc(checkpoints.length);
       }
     }
   };
