@@ -213,7 +213,7 @@ describe('RollupJob.run', () => {
   it('does not wait for the checkpoint write to publish', async () => {
     const store = fakeStore((_ref, settleUs) => snapshot({ count: 1n, checkpointUs: 1, lastWriteUs: 2, settled: { sum: 1n, events: 1 }, settleUs }));
     let finish!: () => void;
-    store.writeCheckpoints.mockImplementation(() => new Promise<void>((resolve) => (finish = resolve)));
+    store.writeCheckpoints.mockImplementation(() => new Promise<undefined>((resolve) => (finish = () => resolve(undefined))));
     const { job, pubsub, metrics } = setup(store);
     const running = job.run([r('ev', 'a')]);
     await new Promise((resolve) => setImmediate(resolve));

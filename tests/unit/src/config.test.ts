@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { ConfigError, loadConfig } from '../../../src/config';
 
 const fails = (overrides: Record<string, string>): string => {
@@ -232,5 +234,16 @@ describe('loadConfig, overrides and consistency', () => {
   it('puts one line per bad variable in the message', () => {
     const msg = fails({ PORT: 'x', ROLLUP_QUEUES: '0', LOG_LEVEL: 'loud' });
     expect(msg.split('\n').slice(1)).toHaveLength(3);
+  });
+});
+
+describe('README documents every setting', () => {
+  it('names each variable of the validated configuration in its settings table', () => {
+    const root = path.resolve(__dirname, '..', '..', '..');
+    const source = fs.readFileSync(path.join(root, 'src', 'config.ts'), 'utf8');
+    const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
+    const variables = [...source.matchAll(/^ {2}([A-Z][A-Z0-9_]+):/gm)].map((m) => m[1]!);
+    expect(variables.length).toBeGreaterThan(30);
+    expect(variables.filter((v) => !readme.includes(`\`${v}\``))).toEqual([]);
   });
 });
