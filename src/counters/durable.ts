@@ -85,7 +85,7 @@ export class DurableCounters {
   /**
    * GetCount of counters of one namespace: ACCURATE folds checkpoint + live events every
    * time; EVENTUAL returns the converged value (computing it once when the cache has none)
-   * and offers each counter to the roll-up, so a quiet counter converges by itself.
+   * and offers each cached counter to the roll-up, so a quiet counter converges by itself.
    */
   async getCounts(ns: NamespaceConfig, refs: CounterRef[]): Promise<bigint[]> {
     if (ns.mode === 'ACCURATE') return this.exactCounts(ns, refs);
@@ -97,7 +97,9 @@ export class DurableCounters {
       fresh = await this.exactCounts(ns, missing);
       await this.converged.setMany({ entries: missing.map((ref, i) => ({ ref, value: fresh[i]! })), asOfMs });
     }
-    for (const ref of refs) this.rollup.notifyRead(ref);
+    // A counter just computed from the store needs no roll-up for this read: its value is
+    // exact, and exactCounts already offered it if it is pending (a checkpoint to move).
+    for (let i = 0; i < refs.length; i++) if (cached[i] !== undefined) this.rollup.notifyRead(refs[i]!);
     let k = 0;
     return cached.map((v) => v ?? fresh[k++]!);
   }

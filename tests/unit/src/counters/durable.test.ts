@@ -228,6 +228,14 @@ describe('DurableCounters.getCounts', () => {
     expect(trigger.notifyRead.mock.calls).toEqual([[r('ev', 'b')], [r('ev', 'a')]]);
   });
 
+  it('EVENTUAL offers no roll-up for a counter it just computed (exact, and offered by the read if pending)', async () => {
+    const { d, converged, trigger } = setup();
+    await converged.setMany({ entries: [{ ref: r('ev', 'a'), value: 7n }], asOfMs: 1 });
+    expect(await d.getCounts(ev, [r('ev', 'a'), r('ev', 'quiet')])).toEqual([7n, 0n]);
+    expect(trigger.notifyRead.mock.calls).toEqual([[r('ev', 'a')]]);
+    expect(trigger.notify).not.toHaveBeenCalled();
+  });
+
   it('EVENTUAL computes the missing ones once, in one read, fills the cache, and keeps the order', async () => {
     const { d, store, read, converged } = setup();
     await store.append([event(ev, 'b', 2n), event(ev, 'd', 4n)]);
