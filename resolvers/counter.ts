@@ -1,5 +1,6 @@
 import type { CounterResolvers, NamespaceResolvers } from './generated/graphql';
 import { badInput, namespaceNotFound } from '../src/errors';
+import { counterId, namespaceId } from '../src/ids';
 import { counterOf, type CounterModel } from '../src/model';
 import { checkName } from '../src/validate';
 
@@ -20,6 +21,7 @@ function keyField(typename: string, field: string, value: unknown): string {
 
 /** `Counter` and `Namespace`: fields that load, and the federation entry points. */
 export const Counter: CounterResolvers = {
+  id: (c) => counterId(c.namespace, c.name),
   // A counter whose count the operation already knows (addAndGetCount, subscriptions) skips
   // the read; every other one joins this operation's batched read.
   count: (c, _args, { loaders }) => c.count ?? loaders.count.load(c),
@@ -37,6 +39,7 @@ export const Counter: CounterResolvers = {
 };
 
 export const Namespace: NamespaceResolvers = {
+  id: (ns) => namespaceId(ns.name),
   counter: (ns, { name }): CounterModel => counterOf(ns, checkName('name', name)),
   counters: (ns, { names }): CounterModel[] =>
     names.map((name) => counterOf(ns, checkName('name', name))),
