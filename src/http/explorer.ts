@@ -63,17 +63,26 @@ export function prefersHtml(accept: string | undefined): boolean {
 const HOST = /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*|\[[0-9a-f:.]+\])(?::\d{1,5})?$/i;
 
 /**
+ * The one inline style sheet GraphiQL writes: react-remove-scroll-bar's scroll lock while a
+ * dialog is open. Its text depends only on the page's scrollbar gap and body margins, all 0
+ * here (explorer.css: no margins, the document never scrolls), so one hash allows exactly it.
+ * A graphiql upgrade that changes it shows up as a CSP error in explorer.browser.test.ts.
+ */
+const SCROLL_LOCK_STYLE = "'sha256-Y/huXlwoYkVyQlxwSVcCi1RCDGDCSVBzDt0hYP9qlTc='";
+
+/**
  * The page's Content-Security-Policy: scripts, styles and requests to this origin only, no
- * inline script (the boot code is a served file), the websocket of this same host named
- * explicitly (older browsers do not let 'self' cover ws:/wss:), fonts and images also from
- * data: URLs (graphiql's stylesheet embeds its fonts and icons), no framing.
+ * inline script (the boot code is a served file) and no inline style but the scroll lock's,
+ * the websocket of this same host named explicitly (older browsers do not let 'self' cover
+ * ws:/wss:), fonts and images also from data: URLs (graphiql's stylesheet embeds its fonts
+ * and icons), no framing.
  */
 export function contentSecurityPolicy(host: string | undefined): string {
   const ws = host && HOST.test(host) ? ` ws://${host} wss://${host}` : '';
   return [
     "default-src 'none'",
     "script-src 'self'",
-    "style-src 'self'",
+    `style-src 'self' ${SCROLL_LOCK_STYLE}`,
     `connect-src 'self'${ws}`,
     "img-src 'self' data:",
     "font-src 'self' data:",

@@ -131,6 +131,21 @@ describe('the explorer in a real browser, offline', () => {
     expect(data.counter).toEqual({ name: 'visits', count: '7' });
   });
 
+  it('opens its dialogs and switches the theme without breaking its own policy', async () => {
+    const { page } = session;
+    await open(page);
+    // Dialogs lock scrolling and themes restyle the page: nothing of it may need an inline style sheet.
+    await page.click('[aria-label="Open short keys dialog"]');
+    await page.getByRole('dialog').waitFor();
+    await page.keyboard.press('Escape');
+    await page.getByRole('dialog').waitFor({ state: 'detached' });
+    await page.click('[aria-label="Open settings dialog"]');
+    await page.getByRole('dialog').getByText('Dark', { exact: true }).click();
+    await page.waitForSelector('body.graphiql-dark');
+    await page.keyboard.press('Escape');
+    await page.getByRole('dialog').waitFor({ state: 'detached' });
+  });
+
   it('opens a linked operation (?query=) in the editor and runs it', async () => {
     await add('linked', 3);
     const { page } = session;

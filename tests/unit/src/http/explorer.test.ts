@@ -45,7 +45,8 @@ describe('contentSecurityPolicy', () => {
     const d = directives(contentSecurityPolicy('localhost:4000'));
     expect(d.get('default-src')).toBe("'none'");
     expect(d.get('script-src')).toBe("'self'");
-    expect(d.get('style-src')).toBe("'self'");
+    // 'self' and the one hash of GraphiQL's scroll lock, no 'unsafe-inline'.
+    expect(d.get('style-src')).toMatch(/^'self' 'sha256-[A-Za-z0-9+/]{43}='$/);
     expect(d.get('connect-src')).toBe("'self' ws://localhost:4000 wss://localhost:4000");
     expect(d.get('frame-ancestors')).toBe("'none'");
     expect(d.get('base-uri')).toBe("'none'");
