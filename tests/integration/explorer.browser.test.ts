@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { createNamespace, metric, startServer, waitFor, type TestServer } from './helpers/server';
 
@@ -27,6 +28,7 @@ describe('the explorer in a real browser, offline', () => {
   let session: Session;
 
   beforeAll(async () => {
+    if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install chromium), as .ci/run does`);
     s = await startServer();
     origin = new URL(s.url).origin;
     await createNamespace(s, NS, 'BEST_EFFORT');
