@@ -116,6 +116,15 @@ describe('the explorer over HTTP', () => {
   });
 });
 
+describe('the explorer built', () => {
+  it('finds the same files from dist/ as from the sources (the boot code and style sheet stay in src/http/)', () => {
+    // globalSetup built dist/; `npm start` runs it.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const built = require('../../dist/src/http/explorerAssets.js') as { loadAssets: typeof loadAssets };
+    expect([...built.loadAssets().keys()]).toEqual([...loadAssets().keys()]);
+  });
+});
+
 describe('the explorer turned off', () => {
   // The same files, so the same hashed paths, as any running service.
   const anAsset = [...loadAssets().keys()][0]!;
