@@ -17,7 +17,7 @@ interface Session {
   elsewhere: string[];
   /** Console errors and uncaught page errors (CSP violations are console errors too). */
   errors: string[];
-  sockets: { url: string; closed: boolean }[];
+  sockets: { url: string; closed: boolean; sent: string[] }[];
 }
 
 describe('the explorer in a real browser, offline', () => {
@@ -53,8 +53,9 @@ describe('the explorer in a real browser, offline', () => {
     page.on('console', (m) => void (m.type() === 'error' && session.errors.push(m.text())));
     page.on('pageerror', (e) => session.errors.push(`page error: ${e.message}`));
     page.on('websocket', (ws) => {
-      const entry = { url: ws.url(), closed: false };
+      const entry = { url: ws.url(), closed: false, sent: [] as string[] };
       session.sockets.push(entry);
+      ws.on('framesent', (f) => entry.sent.push(String(f.payload)));
       ws.on('close', () => (entry.closed = true));
     });
   });
@@ -114,6 +115,14 @@ describe('the explorer in a real browser, offline', () => {
   };
   const run = (page: Page) => page.click('.graphiql-execute-button');
 
+  it('has a real guard: a request to another origin is aborted and recorded', async () => {
+    const { page } = session;
+    expect(await page.evaluate(() => fetch('http://192.0.2.1/probe').then(() => 'reached', () => 'aborted'))).toBe('aborted');
+    expect(session.elsewhere).toEqual(['http://192.0.2.1/probe']);
+    session.elsewhere.length = 0;
+    session.errors.length = 0;
+  });
+
   it('loads from the service alone, fetches the schema, shows it in the docs, and runs a query showing a count', async () => {
     await add('visits', 7);
     const { page } = session;
@@ -162,11 +171,17 @@ describe('the explorer in a real browser, offline', () => {
     await add('live', 1);
     const { page } = session;
     await open(page);
+    // What the headers editor holds goes in connection_init, where the endpoint reads credentials.
+    await page.getByRole('button', { name: 'Headers', exact: true }).click();
+    await page.$eval('.graphiql-editor-tool .graphiql-editor:not(.hidden) .CodeMirror', (el) =>
+      (el as unknown as { CodeMirror: Cm }).CodeMirror.setValue('{"authorization": "Bearer explorer-test"}'),
+    );
     await write(page, 'subscription Live {\n  counterUpdated(namespace: "explorer_live", name: "live") { name count }\n}\n', 'Live');
     await run(page);
     const first = await resultWith(page, (d) => d.counterUpdated !== undefined);
     expect(first.counterUpdated).toEqual({ name: 'live', count: '1' });
     expect(session.sockets.map((w) => w.url)).toEqual([origin.replace(/^http/, 'ws') + '/graphql']);
+    expect(JSON.parse(session.sockets[0]!.sent[0]!)).toEqual({ type: 'connection_init', payload: { authorization: 'Bearer explorer-test' } });
     expect(await metric(s.url, 'counter_subscriptions_active')).toBe(1);
 
     // A write from another client, over HTTP: the pane shows the new value by itself.
