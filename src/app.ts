@@ -14,6 +14,7 @@ import { CounterService } from './counters/service';
 import { Watcher } from './counters/watch';
 import { apolloHandler } from './http/apolloHandler';
 import { CompiledExecution } from './http/compiledExecution';
+import { createExplorer } from './http/explorer';
 import { keepCounterErrorCode } from './http/formatError';
 import { createHttpServer } from './http/server';
 import { attachWebSocket, type WebSocketEndpoint } from './http/websocket';
@@ -98,6 +99,7 @@ export async function createApp(config: Config): Promise<App> {
     graphql: apolloHandler(apollo, context, config.http.maxBodyBytes, config.http.compiledExecution ? new CompiledExecution(schema, context, keepCounterErrorCode) : undefined),
     ping: () => backends.ping(),
     metrics,
+    explorer: config.explorer ? createExplorer() : undefined,
   });
   const ws = attachWebSocket(http.server, { schema, context: () => context(), config, log });
   const port = await http.listen(config.port, config.host);

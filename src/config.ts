@@ -71,6 +71,10 @@ const envSchema = z.object({
   /** Plain POSTs run compiled (graphql-jit) instead of through Apollo's pipeline; off: every request through Apollo. */
   HTTP_COMPILED_EXECUTION: z.enum(['on', 'off']).default('on'),
   SHUTDOWN_TIMEOUT_MS: int(10_000, 0),
+  /** `production` turns the explorer off unless GRAPHQL_EXPLORER says otherwise. */
+  NODE_ENV: z.string().optional(),
+  /** GraphiQL at GET /graphql for browsers (every asset served by the service); default: on unless NODE_ENV=production. */
+  GRAPHQL_EXPLORER: z.enum(['true', 'false']).optional(),
 });
 
 export type Config = ReturnType<typeof toConfig>;
@@ -126,6 +130,7 @@ function toConfig(env: z.infer<typeof envSchema>) {
       compiledExecution: env.HTTP_COMPILED_EXECUTION === 'on',
     },
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    explorer: env.GRAPHQL_EXPLORER === undefined ? env.NODE_ENV !== 'production' : env.GRAPHQL_EXPLORER === 'true',
   };
 }
 

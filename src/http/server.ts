@@ -1,6 +1,7 @@
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import type { Metrics } from '../metrics';
+import type { ExplorerRoute } from './explorer';
 
 export interface HttpRoutes {
   /** POST/GET /graphql (the Apollo handler; `search` is the query string with its '?'). */
@@ -8,6 +9,8 @@ export interface HttpRoutes {
   /** Throws when a backend cannot be reached (GET /readyz). */
   ping(): Promise<void>;
   metrics: Pick<Metrics, 'registry'>;
+  /** The explorer (GET /graphql from a browser, its assets), when it is on. */
+  explorer?: ExplorerRoute;
 }
 
 export interface HttpServer {
@@ -42,6 +45,7 @@ export function createHttpServer(routes: HttpRoutes): HttpServer {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const pathname = q === -1 ? url : url.slice(0, q);
+    if (routes.explorer?.(req, res, pathname)) return;
     switch (pathname) {
       case '/graphql':
         return routes.graphql(req, res, q === -1 ? '' : url.slice(q));

@@ -237,6 +237,29 @@ describe('loadConfig, overrides and consistency', () => {
   });
 });
 
+describe('loadConfig, GRAPHQL_EXPLORER', () => {
+  it.each([
+    [{}, true],
+    [{ NODE_ENV: 'development' }, true],
+    [{ NODE_ENV: 'test' }, true],
+    [{ NODE_ENV: 'production' }, false],
+    [{ NODE_ENV: 'production', GRAPHQL_EXPLORER: 'true' }, true],
+    [{ GRAPHQL_EXPLORER: 'false' }, false],
+    [{ NODE_ENV: 'development', GRAPHQL_EXPLORER: 'false' }, false],
+  ])('%j: explorer %s', (env, on) => {
+    expect(loadConfig(env).explorer).toBe(on);
+  });
+
+  it('an override of NODE_ENV wins over the environment, as for every setting', () => {
+    expect(loadConfig({ NODE_ENV: 'production' }, { NODE_ENV: 'test' }).explorer).toBe(true);
+  });
+
+  it.each(['yes', '1', 'TRUE', 'off'])('refuses %j, naming the variable', (v) => {
+    const msg = fails({ GRAPHQL_EXPLORER: v });
+    expect(msg).toContain(`GRAPHQL_EXPLORER=${JSON.stringify(v)}`);
+  });
+});
+
 describe('README documents every setting', () => {
   it('names each variable of the validated configuration in its settings table', () => {
     const root = path.resolve(__dirname, '..', '..', '..');
