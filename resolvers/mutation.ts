@@ -47,4 +47,6 @@ export const Mutation: MutationResolvers = {
   },
 
   createNamespace: (_p, { input }, ctx) => ctx.namespaces.create(input),
+
+  updateNamespace: (_p, { input }, ctx) => ctx.namespaces.update(input),
 };

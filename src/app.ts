@@ -54,8 +54,15 @@ export async function createApp(config: Config): Promise<App> {
   const store = instrumentStore(backends.store, ins);
   const converged = instrumentConverged(backends.convergedCache, ins);
   const namespaces = new NamespaceRegistry(store);
-  await namespaces.load();
-  if (config.namespacesFile) await namespaces.loadFile(config.namespacesFile);
+  try {
+    await namespaces.load();
+    if (config.namespacesFile) await namespaces.loadFile(config.namespacesFile);
+  } catch (err) {
+    // A start refused here (a bad namespaces file) must not leave the store open: the
+    // embedded store holds its database file (and threads) until closed.
+    await backends.close();
+    throw err;
+  }
 
   const guard = new OverflowGuard(config.rollup.localCacheSize);
   const rollup = await createRollup({

@@ -36,6 +36,7 @@ export function instrumentStore(store: Store, ins: Instrumentation): Store {
     listNamespaces: () => store.listNamespaces(),
     getNamespace: (name) => store.getNamespace(name),
     createNamespace: (ns) => store.createNamespace(ns),
+    updateNamespace: (ns) => store.updateNamespace(ns),
     append: (events) => call(ins, 'append', events.length, () => store.append(events)),
     readSnapshots: (q) => call(ins, 'readSnapshots', q.refs.length, () => store.readSnapshots(q)),
     writeCheckpoints: (items) => call(ins, 'writeCheckpoints', items.length, () => store.writeCheckpoints(items)),

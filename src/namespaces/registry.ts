@@ -21,7 +21,11 @@ export class NamespaceRegistry {
     this.loadedAt = started;
   }
 
-  /** Creates the namespaces of a JSON file (an array of NamespaceInput) at start. */
+  /**
+   * Creates the namespaces of a JSON file (an array of NamespaceInput) at start, and brings
+   * existing ones to the file's settings (a field left out is the default), so a namespace's
+   * settings can live in version control. A different mode stops the start.
+   */
   async loadFile(file: string): Promise<void> {
     let defs: unknown;
     try {
@@ -32,7 +36,7 @@ export class NamespaceRegistry {
     if (!Array.isArray(defs)) throw new Error(`COUNTER_NAMESPACES_FILE ${file}: expected a JSON array of namespaces`);
     for (const [i, d] of defs.entries()) {
       try {
-        await this.create(d as NamespaceInputLike);
+        await this.apply(d as NamespaceInputLike);
       } catch (err) {
         throw new Error(`COUNTER_NAMESPACES_FILE ${file}, entry ${i}: ${(err as Error).message}`);
       }
@@ -85,4 +89,56 @@ export class NamespaceRegistry {
     this.cache.set(stored.name, stored);
     return stored;
   }
+
+  /**
+   * Changes the settings of an existing namespace: a field left out (undefined) keeps its
+   * value; null for ttlSeconds removes the TTL. A mode given must be the namespace's own.
+   */
+  async update(input: NamespaceUpdateLike): Promise<NamespaceConfig> {
+    checkName('name', input.name);
+    const current = await this.store.getNamespace(input.name);
+    if (!current) throw namespaceNotFound(input.name);
+    if (input.mode != null && input.mode !== current.mode) throw modeConflict(current, input.mode);
+    return this.replace(
+      current,
+      normalizeNamespace({
+        name: current.name,
+        mode: current.mode,
+        ttlSeconds: input.ttlSeconds === undefined ? current.ttlSeconds : input.ttlSeconds,
+        retentionSeconds: input.retentionSeconds ?? current.retentionSeconds,
+        acceptLimitMs: input.acceptLimitMs ?? current.acceptLimitMs,
+      }),
+    );
+  }
+
+  /** createNamespace, or, for an existing namespace of the same mode, its settings replaced by these. */
+  private async apply(input: NamespaceInputLike): Promise<NamespaceConfig> {
+    const wanted = normalizeNamespace(input);
+    const current = await this.store.getNamespace(wanted.name);
+    if (!current) return this.create(input);
+    if (current.mode !== wanted.mode) throw modeConflict(current, wanted.mode);
+    return this.replace(current, wanted);
+  }
+
+  private async replace(current: NamespaceConfig, wanted: NamespaceConfig): Promise<NamespaceConfig> {
+    const stored = sameNamespaceSettings(current, wanted) ? current : await this.store.updateNamespace(wanted);
+    if (!stored) throw namespaceNotFound(wanted.name);
+    if (stored.mode !== wanted.mode) throw modeConflict(stored, wanted.mode);
+    this.cache.set(stored.name, stored);
+    return stored;
+  }
 }
+
+/** What updateNamespace takes: the name, and the settings to change. */
+export interface NamespaceUpdateLike {
+  name: string;
+  mode?: NamespaceConfig['mode'] | null;
+  ttlSeconds?: number | null;
+  retentionSeconds?: number | null;
+  acceptLimitMs?: number | null;
+}
+
+const modeConflict = (ns: NamespaceConfig, wanted: string): CounterError =>
+  new CounterError(ErrorCode.NamespaceConflict, `namespace ${JSON.stringify(ns.name)} is ${ns.mode}; a namespace's mode cannot change (asked for ${wanted})`, {
+    namespace: ns.name,
+  });

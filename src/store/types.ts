@@ -11,6 +11,12 @@ export interface NamespaceStore {
   getNamespace(name: string): Promise<NamespaceConfig | undefined>;
   /** Inserts unless the name exists; returns what is stored afterwards (the existing one wins). */
   createNamespace(ns: NamespaceConfig): Promise<NamespaceConfig>;
+  /**
+   * Replaces the settings (ttlSeconds, retentionSeconds, acceptLimitMs) of the namespace of
+   * this name and mode; returns what is stored afterwards: the namespace as it was when its
+   * mode differs (nothing changed), undefined when there is no such name.
+   */
+  updateNamespace(ns: NamespaceConfig): Promise<NamespaceConfig | undefined>;
 }
 
 /** A counter's checkpoint row: every event at or before `checkpointUs` is summed into `count`. */

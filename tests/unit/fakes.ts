@@ -189,6 +189,12 @@ export class MemoryStore implements Store {
     return this.namespaces.get(ns.name)!;
   }
 
+  async updateNamespace(ns: NamespaceConfig): Promise<NamespaceConfig | undefined> {
+    const old = this.namespaces.get(ns.name);
+    if (old?.mode === ns.mode) this.namespaces.set(ns.name, ns);
+    return this.namespaces.get(ns.name);
+  }
+
   async append(events: CounterEvent[]): Promise<AppendResult[]> {
     if (this.failAppend) throw this.failAppend;
     return events.map((e) => {

@@ -82,6 +82,10 @@ export class CassandraStore implements Store {
     return this.namespaces.create(ns);
   }
 
+  updateNamespace(ns: NamespaceConfig): Promise<NamespaceConfig | undefined> {
+    return this.namespaces.update(ns);
+  }
+
   append(events: CounterEvent[]): Promise<AppendResult[]> {
     return this.appender.append(events);
   }

@@ -18,7 +18,7 @@ const KEY_TTL_SLACK_S = 60;
  * TTL of its events.
  */
 export class NamespaceTable {
-  /** Retention (events' TTL) and accept limit per namespace; namespaces only ever get created, so caching is safe. */
+  /** Retention (events' TTL) and accept limit per namespace, as last read or written here (an update through another instance arrives with the next listing). */
   private readonly retention = new Map<string, number>();
   private readonly acceptLimit = new Map<string, number>();
 
@@ -60,6 +60,29 @@ export class NamespaceTable {
     this.retention.set(stored.name, stored.retentionSeconds);
     this.acceptLimit.set(stored.name, stored.acceptLimitMs);
     return stored;
+  }
+
+  /**
+   * A lightweight transaction conditioned on the mode: a concurrent update through another
+   * instance is serialized with this one (the last one wins whole), and a mode never changes.
+   * Events already written keep the TTL (retention) they were written with.
+   */
+  async update(ns: NamespaceConfig): Promise<NamespaceConfig | undefined> {
+    const r = await this.cql.slot(() =>
+      this.cql.client.execute(
+        'UPDATE namespaces SET ttl_seconds = ?, retention_seconds = ?, accept_limit_ms = ? WHERE name = ? IF mode = ?',
+        [ns.ttlSeconds, ns.retentionSeconds, ns.acceptLimitMs, ns.name, ns.mode],
+        { prepare: true, consistency: this.cql.writeConsistency, serialConsistency: types.consistencies.localSerial, isIdempotent: false },
+      ),
+    );
+    if (r.first()?.['[applied]'] === true) {
+      this.retention.set(ns.name, ns.retentionSeconds);
+      this.acceptLimit.set(ns.name, ns.acceptLimitMs);
+      return { ...ns };
+    }
+    // Not applied: no such row (mode null), or another mode. Read it whole (serial reads
+    // are not needed: the mode of a row never changes).
+    return this.get(ns.name);
   }
 
   /** The TTL of a namespace's events: its retention, within what Cassandra accepts. */

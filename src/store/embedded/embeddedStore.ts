@@ -81,6 +81,11 @@ export class EmbeddedStore implements Store {
     return toNamespace(this.s.getNs.get(ns.name) as NsRow);
   }
 
+  async updateNamespace(ns: NamespaceConfig): Promise<NamespaceConfig | undefined> {
+    await this.writer.request({ op: 'updateNamespace', ns });
+    return this.getNamespace(ns.name);
+  }
+
   // ---- events -----------------------------------------------------------------------
 
   append(events: CounterEvent[]): Promise<AppendResult[]> {

@@ -16,6 +16,7 @@ export type WriterOp =
   | { op: 'checkpoints'; items: CheckpointWrite[] }
   | { op: 'purgeChunk'; namespace: string; after: string; limit: number; beforeUs: number }
   | { op: 'createNamespace'; ns: NamespaceConfig; createdAtMs: number }
+  | { op: 'updateNamespace'; ns: NamespaceConfig }
   | { op: 'close' };
 
 /** The result of each op, by op. */
@@ -26,6 +27,7 @@ export interface WriterResults {
   purgeChunk: { deleted: number; last: string | null };
   /** The stored row wins when the name exists (read it back). */
   createNamespace: null;
+  updateNamespace: null;
   close: null;
 }
 

@@ -39,6 +39,8 @@ const s = {
     `INSERT OR IGNORE INTO namespaces (name, mode, ttl_seconds, retention_seconds, accept_limit_ms, created_at)
      VALUES (?, ?, ?, ?, ?, ?)`,
   ),
+  // The mode is part of the condition: a namespace's mode never changes (its data depends on it).
+  updateNs: db.prepare('UPDATE namespaces SET ttl_seconds = ?, retention_seconds = ?, accept_limit_ms = ? WHERE name = ? AND mode = ?'),
 };
 
 function append(events: CounterEvent[]): AppendResult[] {
@@ -92,6 +94,11 @@ function run(req: WriterOp): unknown {
     case 'createNamespace': {
       const { ns } = req;
       s.insertNs.run(ns.name, ns.mode, ns.ttlSeconds, ns.retentionSeconds, ns.acceptLimitMs, req.createdAtMs);
+      return null;
+    }
+    case 'updateNamespace': {
+      const { ns } = req;
+      s.updateNs.run(ns.ttlSeconds, ns.retentionSeconds, ns.acceptLimitMs, ns.name, ns.mode);
       return null;
     }
     case 'close':

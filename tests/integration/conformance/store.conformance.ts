@@ -59,6 +59,19 @@ export function storeConformance(name: string, factory: StoreFactory): void {
         expect(listed.find((n) => n.name === b.name)).toEqual(b);
       });
 
+      it('updates a namespace of the same mode; another mode or an unknown name changes nothing', async () => {
+        const a: NamespaceConfig = { name: `${ns}-u`, mode: 'BEST_EFFORT', ttlSeconds: 60, retentionSeconds: 3600, acceptLimitMs: 2000 };
+        await store.createNamespace(a);
+        const changed = { ...a, ttlSeconds: null, retentionSeconds: 7200, acceptLimitMs: 9000 };
+        expect(await store.updateNamespace(changed)).toEqual(changed);
+        expect(await store.getNamespace(a.name)).toEqual(changed);
+        expect((await store.listNamespaces()).find((n) => n.name === a.name)).toEqual(changed);
+        expect(await store.updateNamespace({ ...changed, mode: 'EVENTUAL', ttlSeconds: null, acceptLimitMs: 1 })).toEqual(changed);
+        expect(await store.getNamespace(a.name)).toEqual(changed);
+        expect(await store.updateNamespace({ ...a, name: `${ns}-absent` })).toBeUndefined();
+        expect(await store.getNamespace(`${ns}-absent`)).toBeUndefined();
+      });
+
       it('answers ping', async () => {
         await expect(store.ping()).resolves.toBeUndefined();
       });

@@ -9,7 +9,7 @@ import type { NamespaceStore } from '../../../../src/store/types';
 /** The namespaces table of a store, in memory, counting the calls the registry makes. */
 class FakeNamespaceStore implements NamespaceStore {
   readonly rows = new Map<string, NamespaceConfig>();
-  calls = { list: 0, get: 0, create: 0 };
+  calls = { list: 0, get: 0, create: 0, update: 0 };
 
   async listNamespaces(): Promise<NamespaceConfig[]> {
     this.calls.list++;
@@ -27,6 +27,13 @@ class FakeNamespaceStore implements NamespaceStore {
     if (existing) return existing;
     this.rows.set(ns.name, ns);
     return ns;
+  }
+
+  async updateNamespace(ns: NamespaceConfig): Promise<NamespaceConfig | undefined> {
+    this.calls.update++;
+    const existing = this.rows.get(ns.name);
+    if (existing?.mode === ns.mode) this.rows.set(ns.name, ns);
+    return this.rows.get(ns.name);
   }
 }
 
@@ -260,10 +267,74 @@ describe('NamespaceRegistry', () => {
       expect([...store.rows.keys()]).toEqual(['ok']);
     });
 
-    it('an entry conflicting with a stored namespace fails naming its index', async () => {
+    it('an entry of another mode than the stored namespace fails naming its index', async () => {
       store.rows.set('a', cfg('a'));
       const file = write(JSON.stringify([{ name: 'a', mode: 'ACCURATE' }]));
-      await expect(reg.loadFile(file)).rejects.toThrow(`COUNTER_NAMESPACES_FILE ${file}, entry 0: namespace "a" exists with other settings`);
+      await expect(reg.loadFile(file)).rejects.toThrow(`COUNTER_NAMESPACES_FILE ${file}, entry 0: namespace "a" is EVENTUAL; a namespace's mode cannot change`);
+      expect(store.rows.get('a')).toEqual(cfg('a'));
+    });
+
+    it('an entry with other settings than the stored namespace updates it to the file (left-out fields: defaults)', async () => {
+      store.rows.set('a', cfg('a', { retentionSeconds: 3600, acceptLimitMs: 9000 }));
+      await reg.loadFile(write(JSON.stringify([{ name: 'a', mode: 'EVENTUAL', retentionSeconds: 7200 }])));
+      expect(store.rows.get('a')).toEqual(cfg('a', { retentionSeconds: 7200, acceptLimitMs: 5000 }));
+      expect(reg.cached('a')).toEqual(cfg('a', { retentionSeconds: 7200, acceptLimitMs: 5000 }));
+    });
+
+    it('an entry equal to the stored namespace writes nothing', async () => {
+      store.rows.set('a', cfg('a'));
+      await reg.loadFile(write(JSON.stringify([{ name: 'a', mode: 'EVENTUAL' }])));
+      expect(store.calls).toMatchObject({ create: 0, update: 0 });
+    });
+  });
+
+  describe('update', () => {
+    it('changes only the fields given, and caches the result', async () => {
+      store.rows.set('b', cfg('b', { mode: 'BEST_EFFORT', ttlSeconds: 60 }));
+      expect(await reg.update({ name: 'b', acceptLimitMs: 2000 })).toEqual(cfg('b', { mode: 'BEST_EFFORT', ttlSeconds: 60, acceptLimitMs: 2000 }));
+      expect(store.rows.get('b')).toEqual(cfg('b', { mode: 'BEST_EFFORT', ttlSeconds: 60, acceptLimitMs: 2000 }));
+      expect(reg.cached('b')?.acceptLimitMs).toBe(2000);
+    });
+
+    it('null ttlSeconds removes the TTL; null for the others keeps them', async () => {
+      store.rows.set('b', cfg('b', { mode: 'BEST_EFFORT', ttlSeconds: 60, retentionSeconds: 3600 }));
+      const r = await reg.update({ name: 'b', ttlSeconds: null, retentionSeconds: null, acceptLimitMs: null });
+      expect(r).toEqual(cfg('b', { mode: 'BEST_EFFORT', ttlSeconds: null, retentionSeconds: 3600 }));
+    });
+
+    it('the same mode may be given; another mode is NAMESPACE_CONFLICT and changes nothing', async () => {
+      store.rows.set('a', cfg('a'));
+      expect((await reg.update({ name: 'a', mode: 'EVENTUAL', retentionSeconds: 120 })).retentionSeconds).toBe(120);
+      const err = await refusal(reg.update({ name: 'a', mode: 'ACCURATE', retentionSeconds: 240 }));
+      expect(err.code).toBe('NAMESPACE_CONFLICT');
+      expect(store.rows.get('a')!.retentionSeconds).toBe(120);
+    });
+
+    it('an unknown namespace is NAMESPACE_NOT_FOUND; a malformed name BAD_USER_INPUT without asking the store', async () => {
+      expect((await refusal(reg.update({ name: 'nope', acceptLimitMs: 10 }))).code).toBe('NAMESPACE_NOT_FOUND');
+      const calls = store.calls.get;
+      expect((await refusal(reg.update({ name: 'bad name' }))).code).toBe('BAD_USER_INPUT');
+      expect(store.calls.get).toBe(calls);
+    });
+
+    it('invalid settings are BAD_USER_INPUT and change nothing (ttlSeconds on EVENTUAL, retention below the minimum)', async () => {
+      store.rows.set('a', cfg('a'));
+      expect((await refusal(reg.update({ name: 'a', ttlSeconds: 60 }))).code).toBe('BAD_USER_INPUT');
+      expect((await refusal(reg.update({ name: 'a', retentionSeconds: 1 }))).code).toBe('BAD_USER_INPUT');
+      expect(store.rows.get('a')).toEqual(cfg('a'));
+      expect(store.calls.update).toBe(0);
+    });
+
+    it('the same settings again writes nothing', async () => {
+      store.rows.set('a', cfg('a'));
+      await reg.update({ name: 'a', retentionSeconds: 604800 });
+      expect(store.calls.update).toBe(0);
+    });
+
+    it('a namespace recreated with another mode between the read and the write is NAMESPACE_CONFLICT', async () => {
+      store.rows.set('a', cfg('a'));
+      jest.spyOn(store, 'updateNamespace').mockImplementationOnce(async () => cfg('a', { mode: 'ACCURATE' }));
+      expect((await refusal(reg.update({ name: 'a', retentionSeconds: 120 }))).code).toBe('NAMESPACE_CONFLICT');
     });
   });
 });
