@@ -17,6 +17,7 @@ import { CompiledExecution } from './http/compiledExecution';
 import { createExplorer } from './http/explorer';
 import { keepCounterErrorCode } from './http/formatError';
 import { createHttpServer } from './http/server';
+import { traceRequests } from './http/tracing';
 import { attachWebSocket, type WebSocketEndpoint } from './http/websocket';
 import { instrumentBestEffort, instrumentConverged, instrumentStore } from './instrument/seams';
 import { createLogger, type Logger } from './logger';
@@ -47,10 +48,10 @@ export interface App {
  * listening. The one entry point for main and tests; nothing else constructs these parts.
  */
 export async function createApp(config: Config): Promise<App> {
-  const log = createLogger(config.logLevel);
+  const log = createLogger(config.logLevel, { traceIds: config.tracing.enabled });
   const metrics = createMetrics();
   const backends = await createBackends(config, log);
-  const ins = { metrics, log };
+  const ins = { metrics, log, tracing: config.tracing.enabled };
   const store = instrumentStore(backends.store, ins);
   const converged = instrumentConverged(backends.convergedCache, ins);
   const namespaces = new NamespaceRegistry(store);
@@ -102,8 +103,9 @@ export async function createApp(config: Config): Promise<App> {
   });
   await apollo.start();
 
+  const graphql = apolloHandler(apollo, context, config.http.maxBodyBytes, config.http.compiledExecution ? new CompiledExecution(schema, context, keepCounterErrorCode) : undefined);
   const http = createHttpServer({
-    graphql: apolloHandler(apollo, context, config.http.maxBodyBytes, config.http.compiledExecution ? new CompiledExecution(schema, context, keepCounterErrorCode) : undefined),
+    graphql: config.tracing.enabled ? traceRequests(graphql) : graphql,
     ping: () => backends.ping(),
     metrics,
     explorer: config.explorer ? createExplorer() : undefined,

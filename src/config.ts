@@ -71,6 +71,9 @@ const envSchema = z.object({
   /** Plain POSTs run compiled (graphql-jit) instead of through Apollo's pipeline; off: every request through Apollo. */
   HTTP_COMPILED_EXECUTION: z.enum(['on', 'off']).default('on'),
   SHUTDOWN_TIMEOUT_MS: int(10_000, 0),
+  /** Tracing: on when set (OTLP over HTTP, e.g. http://collector:4318); the SDK's own OTEL_* variables apply too. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.string().regex(/^https?:\/\/\S+$/, 'an http:// or https:// URL').optional(),
+  OTEL_SERVICE_NAME: z.string().min(1).max(200).default('counter-service'),
   /** `production` turns the explorer off unless GRAPHQL_EXPLORER says otherwise. */
   NODE_ENV: z.string().optional(),
   /** GraphiQL at GET /graphql for browsers (every asset served by the service); default: on unless NODE_ENV=production. */
@@ -130,6 +133,7 @@ function toConfig(env: z.infer<typeof envSchema>) {
       compiledExecution: env.HTTP_COMPILED_EXECUTION === 'on',
     },
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    tracing: { enabled: env.OTEL_EXPORTER_OTLP_ENDPOINT !== undefined, endpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: env.OTEL_SERVICE_NAME },
     explorer: env.GRAPHQL_EXPLORER === undefined ? env.NODE_ENV !== 'production' : env.GRAPHQL_EXPLORER === 'true',
   };
 }

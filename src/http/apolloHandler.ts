@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HeaderMap, type ApolloServer, type ContextFunction } from '@apollo/server';
 import type { RequestContext } from '../../resolvers/context';
 import type { CompiledExecution } from './compiledExecution';
+import { labelRequest } from './tracing';
 
 /**
  * Apollo Server on bare node:http. This is all an HTTP integration does (the same steps as
@@ -29,8 +30,10 @@ export function apolloHandler(
           } catch {
             return refuse(res, 400, 'request body is not valid JSON');
           }
+          labelRequest(body, search);
           if (compiled && req.method === 'POST' && (await compiled.serve(body, req.headers, res))) return;
         }
+        if (body === undefined) labelRequest(body, search);
         const response = await server.executeHTTPGraphQLRequest({
           httpGraphQLRequest: { method: req.method ?? 'GET', headers, search, body },
           context,

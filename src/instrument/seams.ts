@@ -3,6 +3,7 @@ import { CounterError, unavailable } from '../errors';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import type { Store } from '../store/types';
+import { traced } from '../telemetry/tracing';
 
 /**
  * Decorators around the seams, applied once by the composition root so that neither the
@@ -14,13 +15,15 @@ import type { Store } from '../store/types';
 export interface Instrumentation {
   metrics: Pick<Metrics, 'storeCalls' | 'storeCounters'>;
   log: Pick<Logger, 'error'>;
+  /** A span per call (`counters.append`, …, with the number of counters), children of the request's span. */
+  tracing?: boolean;
 }
 
 async function call<T>(ins: Instrumentation, op: string, counters: number, fn: () => Promise<T>): Promise<T> {
   ins.metrics.storeCalls.inc({ op });
   ins.metrics.storeCounters.inc({ op }, counters);
   try {
-    return await fn();
+    return await (ins.tracing ? traced(`counters.${op}`, { 'counters.op': op, 'counters.items': counters }, fn) : fn());
   } catch (err) {
     if (err instanceof CounterError) throw err;
     ins.log.error({ err, op }, 'backing store call failed');

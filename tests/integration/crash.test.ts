@@ -1,8 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
-import net from 'node:net';
-import path from 'node:path';
+import { spawnServiceProcess, type Proc } from './helpers/process';
 import { gqlAt, metric, tempDir, waitFor } from './helpers/server';
 
 /**
@@ -11,72 +9,12 @@ import { gqlAt, metric, tempDir, waitFor } from './helpers/server';
  * lost in-memory queues), and SIGTERM finishes in-flight requests and exits 0.
  */
 
-const ROOT = path.resolve(__dirname, '..', '..');
-const MAIN = path.join(ROOT, 'dist', 'src', 'main.js');
 const ACCEPT_LIMIT_MS = 500;
 const SKEW_MARGIN_MS = 200;
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-interface Proc {
-  child: ChildProcess;
-  url: string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  output: () => string;
-}
-
-async function spawnService(dataDir: string, env: Record<string, string> = {}): Promise<Proc> {
-  const port = await freePort();
-  const child = spawn(process.execPath, [MAIN], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      COUNTER_DATA_DIR: dataDir,
-      LOG_LEVEL: 'warn',
-      ROLLUP_SKEW_MARGIN_MS: String(SKEW_MARGIN_MS),
-      ROLLUP_SWEEP_INTERVAL_MS: '100',
-      COUNTER_STORE: 'embedded',
-      REDIS_URL: '',
-      // As in production: jest's NODE_ENV=test would hide Apollo's own signal handling.
-      NODE_ENV: 'production',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
-  );
-  const url = `http://127.0.0.1:${port}/graphql`;
-  let gone = false;
-  void exited.then(() => (gone = true));
-  await waitFor(
-    async () => {
-      if (gone) throw new Error(`service exited during start:\n${out}`);
-      try {
-        return (await fetch(url.replace('/graphql', '/healthz'))).status === 200;
-      } catch {
-        return false;
-      }
-    },
-    20_000,
-    50,
-  );
-  return { child, url, exited, output: () => out };
-}
+/** The service as a process with this test's roll-up timings (short, so convergence shows fast). */
+const spawnService = (dataDir: string, env: Record<string, string> = {}): Promise<Proc> =>
+  spawnServiceProcess({ COUNTER_DATA_DIR: dataDir, ROLLUP_SKEW_MARGIN_MS: String(SKEW_MARGIN_MS), ROLLUP_SWEEP_INTERVAL_MS: '100', ...env });
 
 const running: Proc[] = [];
 afterAll(async () => {

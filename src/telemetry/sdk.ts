@@ -1,0 +1,30 @@
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { NodeSDK } from '@opentelemetry/sdk-node';
+import type { Config } from '../config';
+
+export interface Tracing {
+  /** Exports the spans still buffered and stops (call after the app stopped). */
+  shutdown(): Promise<void>;
+}
+
+/**
+ * Starts the OpenTelemetry SDK when OTEL_EXPORTER_OTLP_ENDPOINT is set: spans in batches to
+ * `<endpoint>/v1/traces` (OTLP over HTTP), W3C trace context, an AsyncLocalStorage context
+ * manager (what carries a request's span through its awaits), resource `service.name`. Only
+ * traces: this service's metrics are Prometheus' (`/metrics`), its logs pino's, so the SDK's
+ * env-driven metric and log exporters are turned off rather than left to their OTLP defaults.
+ * The standard OTEL_* variables the SDK reads still apply (e.g. OTEL_TRACES_SAMPLER,
+ * OTEL_BSP_SCHEDULE_DELAY, OTEL_EXPORTER_OTLP_HEADERS).
+ */
+export function startTracing(cfg: Config['tracing']): Tracing | undefined {
+  if (!cfg.endpoint) return undefined;
+  const sdk = new NodeSDK({
+    serviceName: cfg.serviceName,
+    traceExporter: new OTLPTraceExporter({ url: `${cfg.endpoint.replace(/\/+$/, '')}/v1/traces` }),
+    instrumentations: [],
+    metricReaders: [],
+    logRecordProcessors: [],
+  });
+  sdk.start();
+  return { shutdown: () => sdk.shutdown() };
+}
