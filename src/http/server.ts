@@ -1,6 +1,7 @@
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import type { Metrics } from '../metrics';
+import { refuseCredentials } from './authRefusal';
 
 export interface HttpRoutes {
   /** POST/GET /graphql (the Apollo handler; `search` is the query string with its '?'). */
@@ -8,6 +9,8 @@ export interface HttpRoutes {
   /** Throws when a backend cannot be reached (GET /readyz). */
   ping(): Promise<void>;
   metrics: Pick<Metrics, 'registry'>;
+  /** GET /metrics: resolves when the caller may read them, else throws UNAUTHENTICATED/FORBIDDEN; absent: open. */
+  authorizeMetrics?(authorization: string | undefined): Promise<void>;
 }
 
 export interface HttpServer {
@@ -55,9 +58,14 @@ export function createHttpServer(routes: HttpRoutes): HttpServer {
         return;
       case '/metrics': {
         const { registry } = routes.metrics;
-        registry.metrics().then(
-          (body) => res.writeHead(200, { 'content-type': registry.contentType }).end(body),
-          (err: Error) => text(res, 500, err.message),
+        const authorization = req.headers.authorization;
+        (routes.authorizeMetrics?.(authorization) ?? Promise.resolve()).then(
+          () =>
+            registry.metrics().then(
+              (body) => res.writeHead(200, { 'content-type': registry.contentType }).end(body),
+              (err: Error) => text(res, 500, err.message),
+            ),
+          (err: unknown) => refuseCredentials(res, err, authorization !== undefined),
         );
         return;
       }
