@@ -60,7 +60,7 @@ beforeAll(async () => {
 afterAll(() => s.stop());
 
 /** The close code of a refused connection; 'acknowledged' when it was let in instead. */
-const refusedWith = (ws: WsCaller): Promise<number | 'acknowledged'> => ws.acked.then((ok) => (ok ? 'acknowledged' : ws.closed));
+const refusedWith = (ws: WsCaller): Promise<number | 'acknowledged'> => ws.acked.then((ok): Promise<number | 'acknowledged'> | 'acknowledged' => (ok ? 'acknowledged' : ws.closed));
 
 const authorizationOf = (c: Caller): string | undefined => (c === 'none' ? undefined : bearer(c === 'bad' ? badToken : tokens[c]));
 
