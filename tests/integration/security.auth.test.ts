@@ -1,3 +1,5 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { CompiledExecution } from '../../src/http/compiledExecution';
 import { bearer, caller, gqlAs, mint, wsCaller, wsRun, AUDIENCE, ISSUER, SECRET, type WsCaller } from './helpers/auth';
 import { createNamespace, startServer, waitFor, type GqlResponse, type TestServer } from './helpers/server';
@@ -483,5 +485,59 @@ describe('credentials that run out', () => {
     } finally {
       await ws.client.dispose();
     }
+  });
+});
+
+describe('subscriptions through a router by HTTP callback (callbackSpec=1.0)', () => {
+  interface Message {
+    action: string;
+    id: string;
+    payload?: { data?: unknown; errors?: { extensions?: { code?: string } }[] };
+    errors?: { extensions?: { code?: string } }[];
+  }
+  /** The router's callback endpoint: records every message and answers 204. */
+  const messages: Message[] = [];
+  const router = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      messages.push(JSON.parse(Buffer.concat(chunks).toString('utf8')) as Message);
+      res.writeHead(204, { 'subscription-protocol': 'callback/1.0' }).end();
+    });
+  });
+  beforeAll(() => new Promise<void>((r) => router.listen(0, '127.0.0.1', () => r())));
+  afterAll(() => new Promise<void>((r) => (router.closeAllConnections(), router.close(() => r()))));
+  const of = (id: string, action: string) => messages.filter((m) => m.id === id && m.action === action);
+
+  const subscribe = (id: string, authorization: string | undefined) =>
+    fetch(s.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json;callbackSpec=1.0', ...(authorization ? { authorization } : {}) },
+      body: JSON.stringify({
+        query: `subscription { counterUpdated(namespace: "${THIS}", name: "cb") { count } }`,
+        extensions: {
+          subscription: { callbackUrl: `http://127.0.0.1:${(router.address() as AddressInfo).port}/${id}`, subscriptionId: id, verifier: 'v', heartbeatIntervalMs: 0 },
+        },
+      }),
+    });
+
+  it('needs credentials, and refuses a caller without the scope with FORBIDDEN', async () => {
+    expect((await subscribe('cb-none', undefined)).status).toBe(401);
+    expect(messages.filter((m) => m.id === 'cb-none')).toEqual([]);
+    expect((await subscribe('cb-other', bearer(tokens.readOther))).status).toBe(200);
+    await waitFor(() => of('cb-other', 'complete').length === 1, 5000);
+    expect(of('cb-other', 'complete')[0]!.errors?.map((e) => e.extensions?.code)).toEqual(['FORBIDDEN']);
+    expect(of('cb-other', 'next')).toEqual([]);
+  });
+
+  it('ends at its token\'s exp with UNAUTHENTICATED, then complete', async () => {
+    const exp = Math.floor(Date.now() / 1000) + 2;
+    expect((await subscribe('cb-exp', bearer(await mint('counters:read', { exp })))).status).toBe(200);
+    await waitFor(() => of('cb-exp', 'next').length >= 1, 5000);
+    expect(of('cb-exp', 'next')[0]!.payload).toEqual({ data: { counterUpdated: { count: '0' } } });
+    await waitFor(() => of('cb-exp', 'complete').length === 1, 10_000);
+    expect(Date.now()).toBeGreaterThanOrEqual(exp * 1000);
+    const sent = [...of('cb-exp', 'next').flatMap((m) => m.payload?.errors ?? []), ...(of('cb-exp', 'complete')[0]!.errors ?? [])];
+    expect(sent.map((e) => e.extensions?.code)).toContain('UNAUTHENTICATED');
   });
 });
