@@ -1,6 +1,7 @@
 import type { Logger } from '../logger';
 import { bearerToken } from './credentials';
 import { OPEN, type Principal } from './principal';
+import { cachedVerifier } from './tokenCache';
 import { createVerifier, type VerifierOptions } from './verifier';
 
 /**
@@ -32,8 +33,9 @@ export function createAuthenticator(opts: VerifierOptions, log: Logger): Authent
   // Fetch the key set now, so the first requests do not wait for it; a failure here is only
   // logged (the endpoint may come up later: each verification retries it).
   verifier.warm().catch((err: Error) => log.warn({ err: err.message, jwksUrl: opts.jwksUrl }, 'the JWKS could not be fetched at start'));
+  const cached = cachedVerifier(verifier);
   return {
     enabled: true,
-    authenticate: async (authorization) => verifier.verify(bearerToken(authorization)),
+    authenticate: async (authorization) => cached.verify(bearerToken(authorization)),
   };
 }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { SignJWT, type JWTPayload, type KeyLike } from 'jose';
 import type { Client } from 'graphql-ws';
 import { createClient } from 'graphql-ws';
@@ -24,7 +25,8 @@ export interface MintOptions {
 
 /** A signed JWT with `scope` (space-separated), the test issuer and audience. */
 export function mint(scope: string | undefined, o: MintOptions = {}): Promise<string> {
-  const jwt = new SignJWT({ iss: ISSUER, aud: AUDIENCE, sub: 'test', ...(scope !== undefined ? { scope } : {}), ...o.claims }).setProtectedHeader({
+  // A fresh jti: no two minted tokens are the same text (the service caches verified texts).
+  const jwt = new SignJWT({ iss: ISSUER, aud: AUDIENCE, sub: 'test', jti: randomUUID(), ...(scope !== undefined ? { scope } : {}), ...o.claims }).setProtectedHeader({
     alg: o.alg ?? 'HS256',
     ...(o.kid ? { kid: o.kid } : {}),
   });
