@@ -15,6 +15,7 @@ const LAYERS = [
   // backends.ts picks the implementations; instrument/ wraps them: both stand over the seams.
   { name: 'backends', why: 'choose and decorate seam implementations', paths: ['^src/backends\\.ts$', '^src/instrument/'] },
   { name: 'seams', why: 'store, cache, pubsub: interfaces and their backends', paths: ['^src/(store|cache|pubsub)/'] },
+  { name: 'auth', why: 'access control: credentials, token verification, scopes (pure but for jose)', paths: ['^src/auth/'] },
   {
     name: 'base',
     why: 'leaf modules every layer may use',

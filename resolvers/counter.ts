@@ -3,6 +3,7 @@ import { badInput, namespaceNotFound } from '../src/errors';
 import { counterId, namespaceId } from '../src/ids';
 import { counterOf, type CounterModel } from '../src/model';
 import { checkName } from '../src/validate';
+import { requireScope } from './access';
 
 /**
  * `_entities` starts every representation's __resolveReference in one `map`; when a later
@@ -28,11 +29,14 @@ export const Counter: CounterResolvers = {
   // Many representations in one `_entities` call resolve here one by one, but their counts
   // all go through the same DataLoader: one batched read per namespace, not one per entity.
   // Namespaces go through a per-operation loader too: one lookup per namespace, not per entity.
-  __resolveReference: (ref, { loaders }) =>
+  // Each representation is checked against its own namespace: a refused one is null with
+  // FORBIDDEN at its index, the others resolve.
+  __resolveReference: (ref, ctx) =>
     settled(async () => {
       const nsName = keyField('Counter', 'namespace', ref.namespace);
       const name = checkName('name', keyField('Counter', 'name', ref.name));
-      const ns = await loaders.namespace.load(nsName);
+      requireScope(ctx, 'read', nsName);
+      const ns = await ctx.loaders.namespace.load(nsName);
       if (!ns) throw namespaceNotFound(nsName);
       return counterOf(ns, name);
     }),
@@ -43,5 +47,10 @@ export const Namespace: NamespaceResolvers = {
   counter: (ns, { name }): CounterModel => counterOf(ns, checkName('name', name)),
   counters: (ns, { names }): CounterModel[] =>
     names.map((name) => counterOf(ns, checkName('name', name))),
-  __resolveReference: (ref, { loaders }) => settled(async () => loaders.namespace.load(keyField('Namespace', 'name', ref.name))),
+  __resolveReference: (ref, ctx) =>
+    settled(async () => {
+      const name = keyField('Namespace', 'name', ref.name);
+      requireScope(ctx, 'read', name);
+      return ctx.loaders.namespace.load(name);
+    }),
 };

@@ -2,6 +2,8 @@ import type { AddCountInput, MutationResolvers } from './generated/graphql';
 import type { AddInput } from '../src/counters/types';
 import type { RequestContext } from './context';
 import type { CounterModel } from '../src/model';
+import { forbidden } from '../src/auth/errors';
+import { allowed, requireAnyScope, requireScope } from './access';
 
 const toAdd = (i: AddCountInput): AddInput => ({
   namespace: i.namespace,
@@ -22,12 +24,22 @@ function afterWrite(ctx: RequestContext, c: CounterModel): CounterModel {
 
 export const Mutation: MutationResolvers = {
   addCount: async (_p, { input }, ctx) => {
+    requireScope(ctx, 'write', input.namespace);
     const r = await ctx.service.add(toAdd(input));
     return { counter: afterWrite(ctx, r.counter), applied: r.applied };
   },
 
+  /**
+   * A caller who may write nowhere is refused the whole field; otherwise each item is checked
+   * against its own namespace, and an item outside the caller's scopes is refused alone
+   * (ItemError FORBIDDEN, nothing written for it), like any other per-item refusal.
+   */
   addCounts: async (_p, { inputs }, ctx) => {
-    const results = await ctx.service.addMany(inputs.map(toAdd));
+    requireAnyScope(ctx, 'write');
+    const permitted = inputs.map((i) => allowed(ctx, 'write', i.namespace));
+    const written = await ctx.service.addMany(inputs.filter((_, i) => permitted[i]).map(toAdd));
+    let next = 0;
+    const results = inputs.map((i, index) => (permitted[index] ? written[next++]! : forbidden('write', i.namespace)));
     let accepted = 0;
     const items = results.map((r, index) => {
       if (r instanceof Error) {
@@ -39,14 +51,25 @@ export const Mutation: MutationResolvers = {
     return { items, acceptedCount: accepted, rejectedCount: items.length - accepted };
   },
 
-  addAndGetCount: async (_p, { input }, ctx) => afterWrite(ctx, await ctx.service.addAndGet(toAdd(input))),
+  addAndGetCount: async (_p, { input }, ctx) => {
+    requireScope(ctx, 'write', input.namespace);
+    return afterWrite(ctx, await ctx.service.addAndGet(toAdd(input)));
+  },
 
   clearCount: async (_p, { input }, ctx) => {
+    requireScope(ctx, 'write', input.namespace);
     const r = await ctx.service.clear({ namespace: input.namespace, name: input.name, idempotencyToken: input.idempotencyToken });
     return afterWrite(ctx, r.counter);
   },
 
-  createNamespace: (_p, { input }, ctx) => ctx.namespaces.create(input),
+  // A namespace-narrowed admin (counters:admin:<name>) may create that one namespace.
+  createNamespace: (_p, { input }, ctx) => {
+    requireScope(ctx, 'admin', input.name);
+    return ctx.namespaces.create(input);
+  },
 
-  updateNamespace: (_p, { input }, ctx) => ctx.namespaces.update(input),
+  updateNamespace: (_p, { input }, ctx) => {
+    requireScope(ctx, 'admin', input.name);
+    return ctx.namespaces.update(input);
+  },
 };

@@ -5,6 +5,9 @@ import { createRollup, type Rollup } from '../rollup';
 import { buildSchema } from '../resolvers';
 import type { RequestContext } from '../resolvers/context';
 import { createLoaders } from '../resolvers/loaders';
+import { createAuthenticator } from './auth/authenticator';
+import { forbidden, unauthenticated } from './auth/errors';
+import { can, OPEN, type Principal } from './auth/principal';
 import { createBackends, type Backends } from './backends';
 import type { Config } from './config';
 import { BestEffortCounters } from './counters/bestEffort';
@@ -34,8 +37,8 @@ export interface App {
   backends: Backends;
   metrics: Metrics;
   log: Logger;
-  /** A fresh operation context, as every HTTP request and subscription gets one. */
-  context(): Promise<RequestContext>;
+  /** A fresh operation context, as every HTTP request and subscription gets one (for `principal`, OPEN by default: tests and tools). */
+  context(principal?: Principal): Promise<RequestContext>;
   /** The graphql-ws endpoint at /graphql (its WebSocketServer, for tests and diagnostics). */
   websocket: WebSocketEndpoint;
   /** Stops taking requests, finishes those in flight, flushes the roll-up, closes the stores. */
@@ -88,7 +91,14 @@ export async function createApp(config: Config): Promise<App> {
   rollup.start();
 
   const schema = buildSchema();
-  const context = async (): Promise<RequestContext> => ({ service, namespaces, loaders: createLoaders(service, namespaces) });
+  const auth = createAuthenticator(config.auth, log);
+  const context = async (principal: Principal = OPEN): Promise<RequestContext> => ({ service, namespaces, loaders: createLoaders(service, namespaces), principal });
+  // A websocket operation's caller is the connection's; with access control on there is always one (checked at connection_init).
+  const wsPrincipal = (p: Principal | undefined): Principal => {
+    if (p) return p;
+    if (auth.enabled) throw unauthenticated('the connection has no credentials');
+    return OPEN;
+  };
   const apollo = new ApolloServer<RequestContext>({
     schema,
     // Subscriptions through a router: its HTTP callback protocol (callback/1.0) beside the
@@ -103,14 +113,28 @@ export async function createApp(config: Config): Promise<App> {
   });
   await apollo.start();
 
-  const graphql = apolloHandler(apollo, context, config.http.maxBodyBytes, config.http.compiledExecution ? new CompiledExecution(schema, context, keepCounterErrorCode) : undefined);
+  const graphql = apolloHandler(apollo, context, config.http.maxBodyBytes, config.http.compiledExecution ? new CompiledExecution(schema, context, keepCounterErrorCode) : undefined, auth.authenticate);
   const http = createHttpServer({
     graphql: config.tracing.enabled ? traceRequests(graphql) : graphql,
     ping: () => backends.ping(),
     metrics,
     explorer: config.explorer ? createExplorer() : undefined,
+    // With access control on, metrics are an administrator's (METRICS_AUTH=off opens them).
+    ...(auth.enabled && config.auth.metrics
+      ? {
+          authorizeMetrics: async (authorization: string | undefined) => {
+            if (!can(await auth.authenticate(authorization), 'admin')) throw forbidden('admin');
+          },
+        }
+      : {}),
   });
-  const ws = attachWebSocket(http.server, { schema, context: () => context(), config, log });
+  const ws = attachWebSocket(http.server, {
+    schema,
+    context: (info) => context(wsPrincipal(info.principal)),
+    config,
+    log,
+    ...(auth.enabled ? { authenticate: auth.authenticate } : {}),
+  });
   const port = await http.listen(config.port, config.host);
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   log.info({ port, store: backends.store.kind }, 'counter service listening');

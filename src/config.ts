@@ -78,7 +78,30 @@ const envSchema = z.object({
   NODE_ENV: z.string().optional(),
   /** GraphiQL at GET /graphql for browsers (every asset served by the service); default: on unless NODE_ENV=production. */
   GRAPHQL_EXPLORER: z.enum(['true', 'false']).optional(),
+  /** Access control (README "Access control"): an HS256 shared secret, or a JWKS endpoint; neither = off. */
+  AUTH_JWT_SECRET: z
+    .string()
+    .refine((s) => Buffer.byteLength(s, 'utf8') >= 32, 'at least 32 bytes (HS256 needs a 256-bit key)')
+    .optional(),
+  AUTH_JWKS_URL: z
+    .string()
+    .refine((s) => URL.canParse(s) && /^https?:$/.test(new URL(s).protocol), 'an http:// or https:// URL')
+    .optional(),
+  AUTH_ISSUER: z.string().min(1).optional(),
+  AUTH_AUDIENCE: z.string().min(1).optional(),
+  /** Leeway for exp/nbf against clock skew with the token issuer. */
+  AUTH_CLOCK_TOLERANCE_MS: int(5000, 0, 300_000),
+  /** JWKS: no refetch for an unknown kid sooner than this after the last fetch (rate limit). */
+  AUTH_JWKS_COOLDOWN_MS: int(30_000, 0, 3_600_000),
+  /** JWKS: refetched at least this often. */
+  AUTH_JWKS_CACHE_MAX_AGE_MS: int(600_000, 1000, 86_400_000),
+  AUTH_JWKS_TIMEOUT_MS: int(5000, 100, 60_000),
+  /** With access control on, /metrics needs a counters:admin token unless this is off. */
+  METRICS_AUTH: z.enum(['on', 'off']).default('on'),
 });
+
+/** Settings whose values never appear in an error message or a log line. */
+const SECRET_SETTINGS = new Set(['AUTH_JWT_SECRET', 'CASSANDRA_PASSWORD']);
 
 export type Config = ReturnType<typeof toConfig>;
 
@@ -135,6 +158,17 @@ function toConfig(env: z.infer<typeof envSchema>) {
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     tracing: { enabled: env.OTEL_EXPORTER_OTLP_ENDPOINT !== undefined, endpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: env.OTEL_SERVICE_NAME },
     explorer: env.GRAPHQL_EXPLORER === undefined ? env.NODE_ENV !== 'production' : env.GRAPHQL_EXPLORER === 'true',
+    auth: {
+      jwtSecret: env.AUTH_JWT_SECRET,
+      jwksUrl: env.AUTH_JWKS_URL,
+      issuer: env.AUTH_ISSUER,
+      audience: env.AUTH_AUDIENCE,
+      clockToleranceMs: env.AUTH_CLOCK_TOLERANCE_MS,
+      jwksCooldownMs: env.AUTH_JWKS_COOLDOWN_MS,
+      jwksCacheMaxAgeMs: env.AUTH_JWKS_CACHE_MAX_AGE_MS,
+      jwksTimeoutMs: env.AUTH_JWKS_TIMEOUT_MS,
+      metrics: env.METRICS_AUTH === 'on',
+    },
   };
 }
 
@@ -152,12 +186,31 @@ export function loadConfig(
   }
   const parsed = envSchema.safeParse(raw);
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}=${JSON.stringify(raw[String(i.path[0])])}: ${i.message}`);
+    const shown = (key: string): string => (SECRET_SETTINGS.has(key) ? '<redacted>' : JSON.stringify(raw[key]));
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}=${shown(String(i.path[0]))}: ${i.message}`);
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
   const cfg = toConfig(parsed.data);
   if (cfg.rollup.batchMin > cfg.rollup.batchMax) {
     throw new ConfigError(`invalid configuration: ROLLUP_BATCH_MIN (${cfg.rollup.batchMin}) > ROLLUP_BATCH_MAX (${cfg.rollup.batchMax})`);
   }
+  checkAuth(cfg.auth);
   return cfg;
+}
+
+/**
+ * One source of keys, never two: a service that accepted both a shared secret and an
+ * identity provider's keys would have two ways in to audit. AUTH_ISSUER/AUTH_AUDIENCE without
+ * a key source would look like access control while none is on.
+ */
+function checkAuth(auth: Config['auth']): void {
+  if (auth.jwtSecret !== undefined && auth.jwksUrl !== undefined) {
+    throw new ConfigError('invalid configuration: set AUTH_JWT_SECRET (HS256) or AUTH_JWKS_URL (JWKS), not both');
+  }
+  if (auth.jwtSecret === undefined && auth.jwksUrl === undefined) {
+    const stray = (['issuer', 'audience'] as const).filter((k) => auth[k] !== undefined).map((k) => (k === 'issuer' ? 'AUTH_ISSUER' : 'AUTH_AUDIENCE'));
+    if (stray.length > 0) {
+      throw new ConfigError(`invalid configuration: ${stray.join(' and ')} set, but access control is off: set AUTH_JWT_SECRET or AUTH_JWKS_URL too`);
+    }
+  }
 }

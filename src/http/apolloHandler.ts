@@ -1,6 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { HeaderMap, type ApolloServer, type ContextFunction } from '@apollo/server';
+import { HeaderMap, type ApolloServer } from '@apollo/server';
 import type { RequestContext } from '../../resolvers/context';
+import type { Principal } from '../auth/principal';
+import { refuseCredentials } from './authRefusal';
 import type { CompiledExecution } from './compiledExecution';
 import { labelRequest } from './tracing';
 
@@ -12,11 +14,23 @@ import { labelRequest } from './tracing';
  */
 export function apolloHandler(
   server: ApolloServer<RequestContext>,
-  context: ContextFunction<[], RequestContext>,
+  /** One request's context, for the caller `authenticate` named. */
+  context: (principal: Principal) => Promise<RequestContext>,
   maxBodyBytes: number,
-  compiled?: CompiledExecution,
+  compiled: CompiledExecution | undefined,
+  /** The caller of a request from its Authorization header; throws UNAUTHENTICATED (src/auth/authenticator.ts). */
+  authenticate: (authorization: string | undefined) => Promise<Principal>,
 ): (req: IncomingMessage, res: ServerResponse, search: string) => void {
   return (req, res, search) => {
+    // Credentials first, on every method and both paths: a request without valid ones is
+    // answered 401 before its body is even read, and nothing runs.
+    authenticate(req.headers.authorization).then(
+      (principal) => serve(req, res, search, principal),
+      (err: unknown) => refuseCredentials(res, err, req.headers.authorization !== undefined),
+    );
+  };
+
+  function serve(req: IncomingMessage, res: ServerResponse, search: string, principal: Principal): void {
     readBody(req, maxBodyBytes).then(
       async (raw) => {
         const headers = new HeaderMap();
@@ -31,12 +45,12 @@ export function apolloHandler(
             return refuse(res, 400, 'request body is not valid JSON');
           }
           labelRequest(body, search);
-          if (compiled && req.method === 'POST' && (await compiled.serve(body, req.headers, res))) return;
+          if (compiled && req.method === 'POST' && (await compiled.serve(body, req.headers, res, principal))) return;
         }
         if (body === undefined) labelRequest(body, search);
         const response = await server.executeHTTPGraphQLRequest({
           httpGraphQLRequest: { method: req.method ?? 'GET', headers, search, body },
-          context,
+          context: () => context(principal),
         });
         res.statusCode = response.status ?? 200;
         for (const [k, v] of response.headers) res.setHeader(k, v);
@@ -52,7 +66,7 @@ export function apolloHandler(
       if (!res.headersSent) refuse(res, 500, String(err), 'INTERNAL_SERVER_ERROR');
       else res.destroy(err as Error);
     });
-  };
+  }
 }
 
 function readBody(req: IncomingMessage, maxBytes: number): Promise<string> {

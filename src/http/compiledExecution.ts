@@ -3,6 +3,7 @@ import { GraphQLError, parse, validate, type DocumentNode, type GraphQLFormatted
 import { compileQuery, isCompiledQuery, type CompiledQuery } from 'graphql-jit';
 import { LRUCache } from 'lru-cache';
 import type { RequestContext } from '../../resolvers/context';
+import type { Principal } from '../auth/principal';
 
 /** Distinct operation texts kept compiled (clients send a handful; the bound stops an attacker's variety). */
 const MAX_OPERATIONS = 500;
@@ -39,17 +40,18 @@ export class CompiledExecution {
 
   constructor(
     private readonly schema: GraphQLSchema,
-    private readonly context: () => Promise<RequestContext>,
+    /** The context of one request, for the caller its credentials named (checked before serve). */
+    private readonly context: (principal: Principal) => Promise<RequestContext>,
     private readonly formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError,
   ) {}
 
   /** Answers the request and returns true, or returns false (nothing sent) for Apollo to serve it. */
-  async serve(body: unknown, headers: IncomingHttpHeaders, res: ServerResponse): Promise<boolean> {
+  async serve(body: unknown, headers: IncomingHttpHeaders, res: ServerResponse, principal: Principal): Promise<boolean> {
     const req = eligible(body, headers);
     if (!req) return false;
     const entry = this.entry(req);
     if (entry === 'apollo' || entry === 'seen') return false;
-    const result = await entry.query(undefined, await this.context(), req.variables ?? {});
+    const result = await entry.query(undefined, await this.context(principal), req.variables ?? {});
     if (result.errors?.length) {
       // Refused before execution (variables): Apollo answers it (400), nothing ran.
       if (result.data === undefined) return false;

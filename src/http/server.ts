@@ -2,6 +2,7 @@ import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import type { Metrics } from '../metrics';
 import type { ExplorerRoute } from './explorer';
+import { refuseCredentials } from './authRefusal';
 
 export interface HttpRoutes {
   /** POST/GET /graphql (the Apollo handler; `search` is the query string with its '?'). */
@@ -11,6 +12,8 @@ export interface HttpRoutes {
   metrics: Pick<Metrics, 'registry'>;
   /** The explorer (GET /graphql from a browser, its assets), when it is on. */
   explorer?: ExplorerRoute;
+  /** GET /metrics: resolves when the caller may read them, else throws UNAUTHENTICATED/FORBIDDEN; absent: open. */
+  authorizeMetrics?(authorization: string | undefined): Promise<void>;
 }
 
 export interface HttpServer {
@@ -59,9 +62,14 @@ export function createHttpServer(routes: HttpRoutes): HttpServer {
         return;
       case '/metrics': {
         const { registry } = routes.metrics;
-        registry.metrics().then(
-          (body) => res.writeHead(200, { 'content-type': registry.contentType }).end(body),
-          (err: Error) => text(res, 500, err.message),
+        const authorization = req.headers.authorization;
+        (routes.authorizeMetrics?.(authorization) ?? Promise.resolve()).then(
+          () =>
+            registry.metrics().then(
+              (body) => res.writeHead(200, { 'content-type': registry.contentType }).end(body),
+              (err: Error) => text(res, 500, err.message),
+            ),
+          (err: unknown) => refuseCredentials(res, err, authorization !== undefined),
         );
         return;
       }

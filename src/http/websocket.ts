@@ -4,7 +4,10 @@ import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Config } from '../config';
 import type { RequestContext } from '../../resolvers/context';
-import { ErrorCode } from '../errors';
+import { connectionAuthorization } from '../auth/credentials';
+import { unauthenticated } from '../auth/errors';
+import { expired, type Principal } from '../auth/principal';
+import { CounterError, ErrorCode } from '../errors';
 import type { Logger } from '../logger';
 import { keepCounterErrorCode } from './formatError';
 
@@ -12,6 +15,8 @@ import { keepCounterErrorCode } from './formatError';
 export interface ConnectionInfo {
   connectionParams: Readonly<Record<string, unknown>>;
   request: IncomingMessage;
+  /** The caller its credentials named, once `authenticate` accepted them (undefined without it). */
+  principal: Principal | undefined;
 }
 
 /**
@@ -29,6 +34,12 @@ export interface WebSocketOptions {
   config: Pick<Config, 'ws' | 'shutdownTimeoutMs'>;
   log: Logger;
   onConnect?: ConnectHook;
+  /**
+   * Access control: the caller of a connection from its Authorization value (the
+   * `connection_init` payload's `authorization`, else the upgrade request's header); a throw
+   * refuses the connection (4403). Runs before onConnect, within WS_AUTH_TIMEOUT_MS.
+   */
+  authenticate?: (authorization: unknown) => Promise<Principal>;
 }
 
 export interface WebSocketEndpoint {
@@ -49,6 +60,7 @@ const GOING_AWAY = 1001;
 interface Extra {
   socket: WebSocket;
   request: IncomingMessage;
+  principal?: Principal;
 }
 type Ctx = { connectionParams?: Readonly<Record<string, unknown>>; extra: Extra; subscriptions: Record<string, unknown> };
 
@@ -68,7 +80,15 @@ export function attachWebSocket(server: Server, opts: WebSocketOptions): WebSock
   const maxSubs = config.ws.maxSubscriptionsPerConnection;
 
   const wss = new WebSocketServer({ server, path: '/graphql', perMessageDeflate: false, maxPayload: config.ws.maxPayloadBytes });
-  const info = (ctx: Ctx): ConnectionInfo => ({ connectionParams: ctx.connectionParams ?? {}, request: ctx.extra.request });
+  const info = (ctx: Ctx): ConnectionInfo => ({ connectionParams: ctx.connectionParams ?? {}, request: ctx.extra.request, principal: ctx.extra.principal });
+  /** Credentials (when access control is on), then the hook. */
+  const connect = async (ctx: Ctx): Promise<boolean | Record<string, unknown> | void> => {
+    if (opts.authenticate) {
+      const params = ctx.connectionParams ?? {};
+      ctx.extra.principal = await opts.authenticate(connectionAuthorization(params, ctx.extra.request.headers.authorization));
+    }
+    return opts.onConnect ? opts.onConnect(info(ctx)) : true;
+  };
 
   const format = (errors: readonly GraphQLError[]) => errors.map((e) => keepCounterErrorCode(e.toJSON(), e));
 
@@ -78,22 +98,27 @@ export function attachWebSocket(server: Server, opts: WebSocketOptions): WebSock
       connectionInitWaitTimeout: config.ws.connectionInitTimeoutMs,
       context: (ctx) => opts.context(info(ctx as Ctx)),
       onConnect: async (ctx) => {
-        if (!opts.onConnect) return true;
+        if (!opts.onConnect && !opts.authenticate) return true;
         let timer: NodeJS.Timeout | undefined;
         try {
           const verdict = await Promise.race([
-            Promise.resolve(opts.onConnect(info(ctx as Ctx))),
+            connect(ctx as Ctx),
             new Promise<false>((r) => (timer = setTimeout(() => r(false), config.ws.authTimeoutMs))),
           ]);
           return verdict === false ? false : verdict === undefined || verdict === true ? true : verdict;
         } catch (err) {
-          log.warn({ err }, 'websocket connection refused by the credentials hook');
+          // A refusal of the credentials is the client's doing (never log the token); anything else is a fault.
+          if (err instanceof CounterError) log.debug({ code: err.code, reason: err.message }, 'websocket connection refused: credentials');
+          else log.warn({ err }, 'websocket connection refused by the credentials hook');
           return false;
         } finally {
           clearTimeout(timer);
         }
       },
       onSubscribe: (ctx) => {
+        // Credentials that ran out since connection_init run nothing more on this connection.
+        const principal = (ctx as Ctx).extra.principal;
+        if (principal && expired(principal, Date.now())) return [unauthenticated('the token has expired: reconnect with fresh credentials')];
         // The new operation is already registered in ctx.subscriptions.
         if (Object.keys((ctx as Ctx).subscriptions).length > maxSubs) {
           return [

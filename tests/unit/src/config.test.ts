@@ -212,6 +212,83 @@ describe('loadConfig, string variables', () => {
   });
 });
 
+describe('loadConfig, access control (AUTH_*, METRICS_AUTH)', () => {
+  const SECRET = 's'.repeat(32);
+
+  it('is off by default, with the documented tuning defaults', () => {
+    expect(loadConfig({}).auth).toEqual({
+      jwtSecret: undefined,
+      jwksUrl: undefined,
+      issuer: undefined,
+      audience: undefined,
+      clockToleranceMs: 5000,
+      jwksCooldownMs: 30_000,
+      jwksCacheMaxAgeMs: 600_000,
+      jwksTimeoutMs: 5000,
+      metrics: true,
+    });
+  });
+
+  it('takes a secret of 32 bytes or more, or a JWKS URL, with an issuer and audience', () => {
+    expect(loadConfig({ AUTH_JWT_SECRET: SECRET, AUTH_ISSUER: 'https://idp', AUTH_AUDIENCE: 'counters' }).auth).toMatchObject({
+      jwtSecret: SECRET,
+      issuer: 'https://idp',
+      audience: 'counters',
+    });
+    expect(loadConfig({ AUTH_JWKS_URL: 'https://idp.example/.well-known/jwks.json' }).auth.jwksUrl).toBe('https://idp.example/.well-known/jwks.json');
+    expect(loadConfig({ AUTH_JWKS_URL: 'http://127.0.0.1:8080/jwks' }).auth.jwksUrl).toBe('http://127.0.0.1:8080/jwks');
+    expect(loadConfig({ METRICS_AUTH: 'off' }).auth.metrics).toBe(false);
+  });
+
+  it('refuses a short secret without ever showing it', () => {
+    const short = 'tooshort-secret-value';
+    const msg = fails({ AUTH_JWT_SECRET: short });
+    expect(msg).toContain('AUTH_JWT_SECRET');
+    expect(msg).toContain('32 bytes');
+    expect(msg).not.toContain(short);
+  });
+
+  it('counts the secret in bytes, not characters', () => {
+    expect(loadConfig({ AUTH_JWT_SECRET: '\u00e9'.repeat(16) }).auth.jwtSecret).toHaveLength(16);
+    expect(fails({ AUTH_JWT_SECRET: '\u00e9'.repeat(15) })).toContain('AUTH_JWT_SECRET');
+  });
+
+  it.each(['idp.example/jwks', 'ftp://idp.example/jwks', 'file:///etc/jwks.json', 'not a url'])('refuses AUTH_JWKS_URL %j', (url) => {
+    expect(fails({ AUTH_JWKS_URL: url })).toContain('an http:// or https:// URL');
+  });
+
+  it('refuses a secret and a JWKS URL together', () => {
+    const msg = fails({ AUTH_JWT_SECRET: SECRET, AUTH_JWKS_URL: 'https://idp/jwks' });
+    expect(msg).toContain('AUTH_JWT_SECRET');
+    expect(msg).toContain('AUTH_JWKS_URL');
+    expect(msg).toContain('not both');
+    expect(msg).not.toContain(SECRET);
+  });
+
+  it('refuses AUTH_ISSUER or AUTH_AUDIENCE while access control is off', () => {
+    expect(fails({ AUTH_ISSUER: 'https://idp' })).toMatch(/AUTH_ISSUER set, but access control is off/);
+    expect(fails({ AUTH_AUDIENCE: 'x', AUTH_ISSUER: 'y' })).toMatch(/AUTH_ISSUER and AUTH_AUDIENCE/);
+  });
+
+  it.each<[string, string, number, number]>([
+    ['AUTH_CLOCK_TOLERANCE_MS', 'clockToleranceMs', 0, 300_000],
+    ['AUTH_JWKS_COOLDOWN_MS', 'jwksCooldownMs', 0, 3_600_000],
+    ['AUTH_JWKS_CACHE_MAX_AGE_MS', 'jwksCacheMaxAgeMs', 1000, 86_400_000],
+    ['AUTH_JWKS_TIMEOUT_MS', 'jwksTimeoutMs', 100, 60_000],
+  ])('%s accepts its bounds and refuses past them', (name, key, min, max) => {
+    expect((loadConfig({ [name]: String(min) }).auth as Record<string, unknown>)[key]).toBe(min);
+    expect((loadConfig({ [name]: String(max) }).auth as Record<string, unknown>)[key]).toBe(max);
+    expect(fails({ [name]: String(min - 1) })).toContain(name);
+    expect(fails({ [name]: String(max + 1) })).toContain(name);
+    expect(fails({ [name]: '1.5' })).toContain(name);
+  });
+
+  it('METRICS_AUTH is on or off, nothing else', () => {
+    expect(fails({ METRICS_AUTH: 'false' })).toContain('METRICS_AUTH');
+    expect(fails({ METRICS_AUTH: 'ON' })).toContain('METRICS_AUTH');
+  });
+});
+
 describe('loadConfig, overrides and consistency', () => {
   it('an override of undefined falls back to the default, not to the environment', () => {
     expect(loadConfig({ PORT: '5000' }, { PORT: undefined }).port).toBe(4000);
