@@ -25,7 +25,7 @@ type Role = keyof typeof ROLES;
 type Caller = Role | 'none' | 'bad';
 const CALLERS: Caller[] = ['none', 'bad', 'read', 'write', 'admin', 'readOther', 'writeThis'];
 
-const FIELDS = ['counter', 'counters', 'namespace', 'namespaces', '_entities', 'addCount', 'addCounts', 'addAndGetCount', 'clearCount', 'createNamespace', 'counterUpdated'] as const;
+const FIELDS = ['counter', 'counters', 'namespace', 'namespaces', '_entities', 'addCount', 'addCounts', 'addAndGetCount', 'clearCount', 'createNamespace', 'updateNamespace', 'counterUpdated'] as const;
 type Field = (typeof FIELDS)[number];
 
 /** The contract's scope table, written out (not derived from the implementation's can()). */
@@ -42,6 +42,7 @@ const ALLOWED: Record<Field, Role[]> = {
   addAndGetCount: WRITERS,
   clearCount: WRITERS,
   createNamespace: ['admin'],
+  updateNamespace: ['admin'],
   counterUpdated: READERS,
 };
 
@@ -129,6 +130,20 @@ function operation(field: Exclude<Field, 'counterUpdated'>, tag: string): Operat
         query: 'mutation ($i: NamespaceInput!) { createNamespace(input: $i) { name } }',
         variables: { i: { name: ns, mode: 'BEST_EFFORT' } },
         after: async (applied) => expect(await namespaceExists(ns)).toBe(applied),
+      };
+    }
+    case 'updateNamespace': {
+      // A fresh namespace per case, so each case's own change is what gets checked.
+      const ns = `${THIS}_upd_${tag}`;
+      const limit = 4321;
+      return {
+        query: 'mutation ($i: NamespaceUpdateInput!) { updateNamespace(input: $i) { name acceptLimitMs } }',
+        variables: { i: { name: ns, acceptLimitMs: limit } },
+        before: () => createNamespace(admin, ns, 'EVENTUAL'),
+        after: async (applied) => {
+          const r = await admin.gql<{ namespace: { acceptLimitMs: number } }>(`query ($n: String!) { namespace(name: $n) { acceptLimitMs } }`, { n: ns });
+          expect(r.data!.namespace.acceptLimitMs).toBe(applied ? limit : 5000);
+        },
       };
     }
   }
