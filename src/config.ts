@@ -47,6 +47,14 @@ const envSchema = z.object({
   CASSANDRA_CONCURRENCY: int(64, 1, 2048),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL').optional(),
   REDIS_KEY_PREFIX: z.string().max(100).default('counters:'),
+  /** How long one Redis command may take before it fails (BEST_EFFORT: UNAVAILABLE; converged cache: a miss). */
+  REDIS_COMMAND_TIMEOUT_MS: int(1000, 10, 60_000),
+  /** How long a (re)connect to Redis may take. */
+  REDIS_CONNECT_TIMEOUT_MS: int(2000, 10, 60_000),
+  /** A Redis connection that owes replies but receives nothing this long is dropped and reconnected (half-open sockets). */
+  REDIS_SOCKET_TIMEOUT_MS: int(5000, 100, 600_000),
+  /** How long GET /readyz waits for every backend's ping before answering 503. */
+  READYZ_TIMEOUT_MS: int(2000, 10, 60_000),
   ROLLUP_QUEUES: int(8, 1, 1024),
   ROLLUP_QUEUE_CAPACITY: int(16384, 1),
   ROLLUP_COALESCE_MS: int(25, 0, 60_000),
@@ -101,6 +109,10 @@ function toConfig(env: z.infer<typeof envSchema>) {
     },
     redisUrl: env.REDIS_URL,
     redisKeyPrefix: env.REDIS_KEY_PREFIX,
+    redisCommandTimeoutMs: env.REDIS_COMMAND_TIMEOUT_MS,
+    redisConnectTimeoutMs: env.REDIS_CONNECT_TIMEOUT_MS,
+    redisSocketTimeoutMs: env.REDIS_SOCKET_TIMEOUT_MS,
+    readyzTimeoutMs: env.READYZ_TIMEOUT_MS,
     rollup: {
       queues: env.ROLLUP_QUEUES,
       queueCapacity: env.ROLLUP_QUEUE_CAPACITY,

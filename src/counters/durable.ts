@@ -95,7 +95,9 @@ export class DurableCounters {
     if (missing.length > 0) {
       const asOfMs = Date.now();
       fresh = await this.exactCounts(ns, missing);
-      await this.converged.setMany({ entries: missing.map((ref, i) => ({ ref, value: fresh[i]! })), asOfMs });
+      // Not awaited: the values are exact already, caching them only spares the next read,
+      // and a slow or hung cache (Redis) must not hold the answer (newest asOf wins there).
+      this.converged.setMany({ entries: missing.map((ref, i) => ({ ref, value: fresh[i]! })), asOfMs }).catch(() => undefined);
     }
     // A counter just computed from the store needs no roll-up for this read: its value is
     // exact, and exactCounts already offered it if it is pending (a checkpoint to move).

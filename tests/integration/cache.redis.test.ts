@@ -102,3 +102,27 @@ describe('redis converged cache while Redis cannot be reached', () => {
     expect(errors.length).toBeGreaterThanOrEqual(2);
   });
 });
+
+describe('redis converged cache after a failed store', () => {
+  it('reads a counter whose last value it could not store as a miss until a store succeeds (never the older value)', async () => {
+    const r = await connectRedis();
+    const p = freshPrefix();
+    try {
+      const cc = new RedisConvergedCache(r, p, 60_000, () => {});
+      const ref = { namespace: 'n', name: 'x' };
+      const other = { namespace: 'n', name: 'y' };
+      await cc.setMany({ entries: [{ ref, value: 1n }, { ref: other, value: 7n }], asOfMs: 1 });
+      r.disconnect();
+      await new Promise((res) => setTimeout(res, 50));
+      expect(await cc.setMany({ entries: [{ ref, value: 2n }], asOfMs: 2 })).toEqual({ changed: [true] });
+      await r.connect();
+      expect(await r.get(`${p}ru:{1:n:x}`)).toBe('1:1'); // Redis still holds the older value
+      expect(await cc.get([ref, other])).toEqual([undefined, 7n]);
+      await cc.setMany({ entries: [{ ref, value: 2n }], asOfMs: 3 });
+      expect(await cc.get([ref, other])).toEqual([2n, 7n]);
+    } finally {
+      await dropPrefix(r, p);
+      await r.quit();
+    }
+  });
+});

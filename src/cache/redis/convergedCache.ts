@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
-import type { CounterRef } from '../../model';
+import { LRUCache } from 'lru-cache';
+import { counterKey, type CounterRef } from '../../model';
 import type { ConvergedCache, ConvergedUpdate, ConvergedUpdateResult } from '../types';
 import { counterTag } from './keys';
 import { defineScripts } from './scripts';
@@ -19,6 +20,15 @@ interface Scripts {
  */
 export class RedisConvergedCache implements ConvergedCache {
   private readonly scripts: Scripts;
+  /**
+   * Counters whose last value this process failed to store (Redis away or hung): the entry
+   * Redis holds for them may be older than a roll-up this process already made, and the
+   * roll-up will not run again for a mere read (the sidecar knows it rolled the counter up).
+   * They read as misses, so the caller computes them from the store and stores them again,
+   * until a store succeeds. Bounded: past it the oldest marks go (a stale read until the
+   * counter's next write, as before this mark existed).
+   */
+  private readonly unsynced = new LRUCache<string, true>({ max: 100_000 });
 
   constructor(
     private readonly redis: Redis,
@@ -50,7 +60,9 @@ export class RedisConvergedCache implements ConvergedCache {
       this.onError(err);
       return refs.map(() => undefined);
     }
-    return values.map((v) => (v === null ? undefined : BigInt(v.slice(v.indexOf(':') + 1))));
+    return values.map((v, i) =>
+      v === null || (this.unsynced.size > 0 && this.unsynced.has(counterKey(refs[i]!))) ? undefined : BigInt(v.slice(v.indexOf(':') + 1)),
+    );
   }
 
   /**
@@ -67,14 +79,17 @@ export class RedisConvergedCache implements ConvergedCache {
       res = (await p.exec()) ?? [];
     } catch (err) {
       this.onError(err);
+      for (const { ref } of entries) this.unsynced.set(counterKey(ref), true);
       return { changed: entries.map(() => true) };
     }
-    const changed = entries.map((_, i) => {
+    const changed = entries.map(({ ref }, i) => {
       const [err, r] = res[i] ?? [new Error('no reply'), null];
       if (err) {
         this.onError(err);
+        this.unsynced.set(counterKey(ref), true);
         return true;
       }
+      this.unsynced.delete(counterKey(ref));
       return r === 1;
     });
     return { changed };
