@@ -65,7 +65,7 @@ export async function createApp(config: Config): Promise<App> {
     metrics,
     log,
     options: config.rollup,
-    onRolledUp: (ref, exact) => guard.observe(ref, exact),
+    onRolledUp: (ref, exact) => guard.observeRolledUp(ref, exact),
   });
   const service = new CounterService(
     namespaces,
