@@ -54,7 +54,7 @@ export async function createApp(config: Config): Promise<App> {
   const converged = instrumentConverged(backends.convergedCache, ins);
   const namespaces = new NamespaceRegistry(store);
   await namespaces.load();
-  if (config.namespacesFile) await namespaces.loadFile(config.namespacesFile);
+  if (config.namespacesFile) await namespaces.loadFile(config.namespacesFile, log);
 
   const guard = new OverflowGuard(config.rollup.localCacheSize);
   const rollup = await createRollup({

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import { CounterError, ErrorCode, namespaceNotFound } from '../errors';
+import type { Logger } from '../logger';
 import type { NamespaceConfig } from '../model';
 import type { NamespaceStore } from '../store/types';
 import { checkName, normalizeNamespace, sameNamespaceSettings, type NamespaceInputLike } from '../validate';
@@ -21,8 +22,13 @@ export class NamespaceRegistry {
     this.loadedAt = started;
   }
 
-  /** Creates the namespaces of a JSON file (an array of NamespaceInput) at start. */
-  async loadFile(file: string): Promise<void> {
+  /**
+   * Creates the namespaces of a JSON file (an array of NamespaceInput) at start. The same
+   * rules as createNamespace, but for one: `retentionSeconds` on a BEST_EFFORT entry (which
+   * means nothing there, and was accepted before it was refused) is dropped with a warning,
+   * so that a file that started the service before still does.
+   */
+  async loadFile(file: string, log: Pick<Logger, 'warn'> = { warn: () => {} }): Promise<void> {
     let defs: unknown;
     try {
       defs = JSON.parse(fs.readFileSync(file, 'utf8'));
@@ -32,7 +38,14 @@ export class NamespaceRegistry {
     if (!Array.isArray(defs)) throw new Error(`COUNTER_NAMESPACES_FILE ${file}: expected a JSON array of namespaces`);
     for (const [i, d] of defs.entries()) {
       try {
-        await this.create(d as NamespaceInputLike);
+        const def = d as NamespaceInputLike;
+        if (def !== null && typeof def === 'object' && def.mode === 'BEST_EFFORT' && def.retentionSeconds != null) {
+          log.warn({ file, entry: i, namespace: def.name }, 'COUNTER_NAMESPACES_FILE: retentionSeconds ignored on a BEST_EFFORT namespace (it keeps no events); remove it');
+          const { retentionSeconds: _ignored, ...rest } = def;
+          await this.create(rest);
+        } else {
+          await this.create(def);
+        }
       } catch (err) {
         throw new Error(`COUNTER_NAMESPACES_FILE ${file}, entry ${i}: ${(err as Error).message}`);
       }
