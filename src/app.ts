@@ -48,7 +48,7 @@ export interface App {
 export async function createApp(config: Config): Promise<App> {
   const log = createLogger(config.logLevel);
   const metrics = createMetrics();
-  const backends = await createBackends(config, log);
+  const backends = await createBackends(config, log, metrics);
   const ins = { metrics, log };
   const store = instrumentStore(backends.store, ins);
   const converged = instrumentConverged(backends.convergedCache, ins);

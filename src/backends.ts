@@ -6,6 +6,7 @@ import { RedisBestEffortCache } from './cache/redis/bestEffort';
 import { RedisConvergedCache } from './cache/redis/convergedCache';
 import type { Config } from './config';
 import type { Logger } from './logger';
+import type { Metrics } from './metrics';
 import { MemoryPubSub } from './pubsub/memory';
 import { RedisPubSub } from './pubsub/redis';
 import type { PubSub } from './pubsub/types';
@@ -119,7 +120,11 @@ export async function within<T>(ms: number, p: Promise<T>): Promise<T> {
   }
 }
 
-export async function createBackends(config: Config, log: Logger): Promise<Backends> {
+export async function createBackends(
+  config: Config,
+  log: Logger,
+  metrics?: Pick<Metrics, 'bestEffortEvictions' | 'bestEffortSizes'>,
+): Promise<Backends> {
   const closers: (() => Promise<unknown>)[] = [];
   try {
     let bestEffort: BestEffortCache;
@@ -149,7 +154,13 @@ export async function createBackends(config: Config, log: Logger): Promise<Backe
       pubsub = new RedisPubSub(cmd, sub, log.child({ part: 'pubsub' }), prefix);
       pings.push(['redis (commands)', () => cmd.ping()], ['redis (subscriber)', () => sub.ping()]);
     } else {
-      bestEffort = new MemoryBestEffortCache();
+      const memory = new MemoryBestEffortCache({
+        maxCounters: config.bestEffortMaxCounters,
+        maxIdempotencyKeys: config.bestEffortMaxIdempotencyKeys,
+        onEvict: (kind) => metrics?.bestEffortEvictions.inc({ kind }),
+      });
+      if (metrics) metrics.bestEffortSizes = () => memory.sizes();
+      bestEffort = memory;
       convergedCache = new MemoryConvergedCache(config.rollup.localCacheSize);
       pubsub = new MemoryPubSub();
     }

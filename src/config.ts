@@ -67,6 +67,10 @@ const envSchema = z.object({
   /** How often events past retention that are checkpointed are deleted (embedded store). */
   ROLLUP_PURGE_INTERVAL_MS: int(600_000, 1000),
   PUBLISH_THROTTLE_MS: int(50, 0, 60_000),
+  /** BEST_EFFORT counters the in-memory cache holds at most (least recently used dropped first; they restart from 0). */
+  BEST_EFFORT_MAX_COUNTERS: int(100_000, 1, 100_000_000),
+  /** Idempotency records the in-memory BEST_EFFORT cache holds at most. */
+  BEST_EFFORT_MAX_IDEMPOTENCY_KEYS: int(200_000, 1, 100_000_000),
   WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: int(100, 1),
   WS_KEEPALIVE_MS: int(12_000, 0),
   WS_CONNECTION_INIT_TIMEOUT_MS: int(10_000, 100),
@@ -126,6 +130,8 @@ function toConfig(env: z.infer<typeof envSchema>) {
       purgeIntervalMs: env.ROLLUP_PURGE_INTERVAL_MS,
     },
     publishThrottleMs: env.PUBLISH_THROTTLE_MS,
+    bestEffortMaxCounters: env.BEST_EFFORT_MAX_COUNTERS,
+    bestEffortMaxIdempotencyKeys: env.BEST_EFFORT_MAX_IDEMPOTENCY_KEYS,
     ws: {
       maxSubscriptionsPerConnection: env.WS_MAX_SUBSCRIPTIONS_PER_CONNECTION,
       keepAliveMs: env.WS_KEEPALIVE_MS,
