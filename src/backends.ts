@@ -150,7 +150,7 @@ export async function createBackends(
         // at most one line per 10 s while Redis is away
         if (Date.now() - cacheWarned > 10_000) log.warn({ err }, 'converged cache unreachable; serving EVENTUAL reads from the store');
         cacheWarned = Date.now();
-      });
+      }, config.redisCommandTimeoutMs);
       pubsub = new RedisPubSub(cmd, sub, log.child({ part: 'pubsub' }), prefix);
       pings.push(['redis (commands)', () => cmd.ping()], ['redis (subscriber)', () => sub.ping()]);
     } else {

@@ -29,6 +29,8 @@ export class RedisConvergedCache implements ConvergedCache {
    * counter's next write, as before this mark existed).
    */
   private readonly unsynced = new LRUCache<string, true>({ max: 100_000 });
+  /** Until when calls skip Redis after a failure (0: they do not). */
+  private downUntil = 0;
 
   constructor(
     private readonly redis: Redis,
@@ -36,6 +38,8 @@ export class RedisConvergedCache implements ConvergedCache {
     private readonly ttlMs = 24 * 3600 * 1000,
     /** Called when Redis fails; the cache then degrades instead of failing the caller. */
     private readonly onError: (err: unknown) => void = () => {},
+    /** After a failure, how long calls skip Redis (see `skipping`). */
+    private readonly retryAfterMs = 1000,
   ) {
     defineScripts(redis, { convergedSet: { file: 'convergedSet.lua', numberOfKeys: 1 } });
     this.scripts = redis as unknown as Scripts;
@@ -53,13 +57,15 @@ export class RedisConvergedCache implements ConvergedCache {
    */
   async get(refs: CounterRef[]): Promise<(bigint | undefined)[]> {
     if (refs.length === 0) return [];
+    if (this.skipping()) return refs.map(() => undefined);
     let values: (string | null)[];
     try {
       values = await this.redis.mget(refs.map((r) => this.key(r)));
     } catch (err) {
-      this.onError(err);
+      this.failed(err);
       return refs.map(() => undefined);
     }
+    this.downUntil = 0;
     return values.map((v, i) =>
       v === null || (this.unsynced.size > 0 && this.unsynced.has(counterKey(refs[i]!))) ? undefined : BigInt(v.slice(v.indexOf(':') + 1)),
     );
@@ -71,6 +77,10 @@ export class RedisConvergedCache implements ConvergedCache {
    */
   async setMany({ entries, asOfMs }: ConvergedUpdate): Promise<ConvergedUpdateResult> {
     if (entries.length === 0) return { changed: [] };
+    if (this.skipping()) {
+      for (const { ref } of entries) this.unsynced.set(counterKey(ref), true);
+      return { changed: entries.map(() => true) };
+    }
     const p = this.redis.pipeline() as unknown as Scripts & { exec(): Promise<[Error | null, unknown][] | null> };
     const asOf = String(Math.floor(asOfMs));
     for (const { ref, value } of entries) void p.convergedSet(this.key(ref), asOf, value.toString(), String(this.ttlMs));
@@ -78,14 +88,15 @@ export class RedisConvergedCache implements ConvergedCache {
     try {
       res = (await p.exec()) ?? [];
     } catch (err) {
-      this.onError(err);
+      this.failed(err);
       for (const { ref } of entries) this.unsynced.set(counterKey(ref), true);
       return { changed: entries.map(() => true) };
     }
+    this.downUntil = 0;
     const changed = entries.map(({ ref }, i) => {
       const [err, r] = res[i] ?? [new Error('no reply'), null];
       if (err) {
-        this.onError(err);
+        this.failed(err);
         this.unsynced.set(counterKey(ref), true);
         return true;
       }
@@ -93,6 +104,25 @@ export class RedisConvergedCache implements ConvergedCache {
       return r === 1;
     });
     return { changed };
+  }
+
+  /**
+   * Whether this call skips Redis: for retryAfterMs after a failure, calls answer at once as
+   * if Redis had failed them, so that while Redis hangs each EVENTUAL read and each roll-up
+   * does not wait out a command timeout first. When the time is up one call goes to Redis
+   * (the others keep skipping while it runs); its success ends the skipping.
+   */
+  private skipping(): boolean {
+    if (this.downUntil === 0) return false;
+    const now = Date.now();
+    if (now < this.downUntil) return true;
+    this.downUntil = now + this.retryAfterMs; // this call probes
+    return false;
+  }
+
+  private failed(err: unknown): void {
+    this.downUntil = Date.now() + this.retryAfterMs;
+    this.onError(err);
   }
 
   /** The Redis connection is shared and owned by the backends factory, which quits it. */
