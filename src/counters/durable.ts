@@ -80,7 +80,7 @@ export class DurableCounters {
    * events after the clear).
    */
   async clear(ns: NamespaceConfig, event: CounterEvent): Promise<WriteResult> {
-    const mark = this.guard.mark();
+    const mark = this.guard.mark(event);
     const [snap] = await this.store.readSnapshots({ refs: [event], settleUs: event.timeUs });
     this.guard.observe(event, fold(snap!).exact, { mark, clearUs: newestClearUs(snap!) });
     this.guard.admitClear(ns, event, countAfterClear(snap!, event.timeUs));
@@ -122,11 +122,11 @@ export class DurableCounters {
 
   /** Checkpoint + settled events + live tail, for counters of one namespace. */
   async exactCounts(ns: NamespaceConfig, refs: CounterRef[]): Promise<bigint[]> {
-    const mark = this.guard.mark();
+    const marks = refs.map((r) => this.guard.mark(r));
     const snaps = await this.store.readSnapshots({ refs, settleUs: settleUs(ns, this.skewMarginMs) });
     return snaps.map((s, i) => {
       const { exact } = fold(s);
-      this.guard.observe(refs[i]!, exact, { mark, clearUs: newestClearUs(s) });
+      this.guard.observe(refs[i]!, exact, { mark: marks[i], clearUs: newestClearUs(s) });
       if (pendingIn(s)) this.rollup.notify(refs[i]!);
       return exact;
     });

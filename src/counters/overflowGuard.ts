@@ -20,8 +20,11 @@ interface Known {
   clearUs: number;
   /** Bumped by each exact observation: adds admitted before it may or may not be in it. */
   epoch: number;
-  /** The guard's sequence number of the last change of this counter it applied (release, clear). */
-  changedAt: number;
+  /** Sums of the stored adds that count, released so far (positive and negative apart). */
+  releasedPos: bigint;
+  releasedNeg: bigint;
+  /** Clears released so far. */
+  clearsReleased: number;
   /** Clears admitted and not released: until then the count is either world's. */
   clears: number;
 }
@@ -32,9 +35,17 @@ interface Ticket {
   void: boolean;
 }
 
-/** When an exact count was read: `mark()` taken before the read, and its newest clear. */
+/** What the guard knew of a counter when a read of it began (`mark`). */
+export interface Mark {
+  releasedPos: bigint;
+  releasedNeg: bigint;
+  clearsReleased: number;
+}
+
+/** When an exact count was read: `mark(ref)` taken before the read, and its newest clear. */
 export interface Observation {
-  mark: number;
+  /** undefined: the counter was unknown when the read began. */
+  mark: Mark | undefined;
   /** The newest clear in the events read (µs), or null when there is none past the checkpoint. */
   clearUs: number | null;
 }
@@ -57,8 +68,8 @@ export interface Observation {
  * - a clear is checked before it is stored against the sum of the events after it (read by
  *   the caller, `admitClear`) and refused with COUNT_OVERFLOW if that leaves the range;
  *   while it is in flight the bounds cover both the count before and after it;
- * - an exact read replaces the bounds, unless the counter changed here since the read began
- *   (the read may miss that change): then the bounds only widen.
+ * - an exact read replaces the bounds, around it by the adds stored here since the read
+ *   began (it may or may not hold them); after a clear stored since, it only widens them.
  *
  * When it knows nothing of a counter, or a value involved is near the edge, the caller must
  * read the exact count first (`needsExactBase`) and tell it (`observe`). Writers on other
@@ -69,38 +80,42 @@ export class OverflowGuard {
   private readonly known: LRUCache<string, Known>;
   private readonly inflight = new Map<string, { pos: bigint; neg: bigint }>();
   private readonly tickets = new WeakMap<CounterEvent, Ticket>();
-  private seq = 0;
 
   constructor(maxCounters: number) {
     this.known = new LRUCache({ max: maxCounters });
   }
 
-  /** A mark to take before an exact read, for `observe`. */
-  mark(): number {
-    return this.seq;
+  /** A mark to take before an exact read of the counter, for `observe`. */
+  mark(ref: CounterRef): Mark | undefined {
+    const k = this.known.get(counterKey(ref));
+    return k && { releasedPos: k.releasedPos, releasedNeg: k.releasedNeg, clearsReleased: k.clearsReleased };
   }
 
   /**
    * An exact count of the counter, read after `at.mark` was taken (without `at`: as of now,
-   * with no clear known).
+   * with no clear known). The adds released since the mark may or may not be in it, so they
+   * stay around it as bounds; the adds still in flight are held apart (and widen the bounds
+   * once stored). A clear released since, or in flight, leaves the count either world's: the
+   * bounds then only widen.
    */
-  observe(ref: CounterRef, exact: bigint, at: Observation = { mark: this.seq, clearUs: null }): void {
+  observe(ref: CounterRef, exact: bigint, at?: Observation): void {
     const key = counterKey(ref);
     const k = this.known.get(key);
-    const clearUs = at.clearUs ?? -Infinity;
+    const clearUs = at?.clearUs ?? -Infinity;
     if (k === undefined) {
-      if (this.inflight.has(key) && at.mark < this.seq) return; // may miss a release already forgotten
-      this.known.set(key, { lo: exact, hi: exact, clearUs, epoch: 0, changedAt: this.seq, clears: 0 });
+      if (at !== undefined && this.inflight.has(key)) return; // a release it may miss is forgotten
+      this.known.set(key, { lo: exact, hi: exact, clearUs, epoch: 0, releasedPos: 0n, releasedNeg: 0n, clearsReleased: 0, clears: 0 });
       return;
     }
     k.clearUs = Math.max(k.clearUs, clearUs);
     k.epoch++;
-    if (k.changedAt > at.mark || k.clears > 0) {
+    const m = at === undefined ? this.mark(ref)! : at.mark;
+    if (m === undefined || m.clearsReleased !== k.clearsReleased || k.clears > 0) {
       k.lo = min(k.lo, exact);
       k.hi = max(k.hi, exact);
     } else {
-      k.lo = exact;
-      k.hi = exact;
+      k.lo = exact + (k.releasedNeg - m.releasedNeg);
+      k.hi = exact + (k.releasedPos - m.releasedPos);
     }
   }
 
@@ -112,7 +127,7 @@ export class OverflowGuard {
   observeRolledUp(ref: CounterRef, exact: bigint): void {
     const key = counterKey(ref);
     if (this.known.has(key) || this.inflight.has(key)) return;
-    this.observe(ref, exact, { mark: -1, clearUs: null });
+    this.observe(ref, exact);
   }
 
   /** Whether the write can only be judged after an exact read of its counter. */
@@ -158,7 +173,8 @@ export class OverflowGuard {
     const k = this.known.get(key);
     if (!applied || k === undefined || event.timeUs <= k.clearUs) return;
     const d = event.delta;
-    k.changedAt = ++this.seq;
+    if (d > 0n) k.releasedPos += d;
+    else k.releasedNeg += d;
     if (ticket.epoch === k.epoch && k.clears === 0) {
       k.lo += d;
       k.hi += d;
@@ -204,7 +220,7 @@ export class OverflowGuard {
     const k = this.known.get(counterKey(event));
     if (ticket.void || k === undefined) return;
     k.clears = Math.max(0, k.clears - 1);
-    k.changedAt = ++this.seq;
+    k.clearsReleased++;
     if (applied) k.clearUs = Math.max(k.clearUs, event.timeUs);
   }
 
