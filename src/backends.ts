@@ -143,7 +143,7 @@ export async function createBackends(
       const sub = await connectRedis(config.redisUrl, timeouts, log, 'sub');
       closers.push(() => sub.quit().catch(() => sub.disconnect()));
       const stopKeepAlive = keepSubscriberAlive(sub, config.redisSocketTimeoutMs);
-      closers.push(async () => stopKeepAlive());
+      closers.unshift(async () => stopKeepAlive()); // first: no PING on a closing connection
       bestEffort = new RedisBestEffortCache(cmd, prefix);
       let cacheWarned = 0;
       convergedCache = new RedisConvergedCache(cmd, prefix, undefined, (err) => {
