@@ -120,9 +120,9 @@ export class OverflowGuard {
   }
 
   /**
-   * A count from the roll-up. When its read began is unknown, so it can only widen what is
-   * known (never make it up): it is kept only where nothing is known of the counter and
-   * nothing of it happened here.
+   * A count from the roll-up. When its read began is unknown, so it cannot narrow what is
+   * known (it may miss adds stored here since): it only seeds a counter of which nothing is
+   * known and nothing is in flight.
    */
   observeRolledUp(ref: CounterRef, exact: bigint): void {
     const key = counterKey(ref);
