@@ -9,6 +9,24 @@ import type { CounterSnapshot, WindowSummary } from '../src/store/types';
  */
 export const applyWindow = (base: bigint, w: WindowSummary): bigint => (w.clearUs !== null ? w.sum : base + w.sum);
 
+/** The newest clear among the snapshot's events past its checkpoint, or null. */
+export function newestClearUs(s: CounterSnapshot): number | null {
+  const a = s.settled.clearUs;
+  const b = s.tail.clearUs;
+  return a === null ? b : b === null ? a : Math.max(a, b);
+}
+
+/**
+ * What a clear at `clearUs` would leave of the snapshot's counter: the sum of the adds after
+ * it (after a newer clear, if one is there), when the snapshot was read with settleUs =
+ * clearUs so that its tail holds exactly the events after it. A clear at or before the
+ * checkpoint cannot be told apart from what the checkpoint folded in: the exact count then.
+ */
+export function countAfterClear(s: CounterSnapshot, clearUs: number): bigint {
+  if (s.checkpoint.checkpointUs > clearUs) return fold(s).exact;
+  return applyWindow(0n, s.tail);
+}
+
 export interface Folded {
   /** Checkpoint + settled window + live tail: every accepted write so far. */
   exact: bigint;

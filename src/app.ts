@@ -53,14 +53,14 @@ export interface App {
 export async function createApp(config: Config): Promise<App> {
   const log = createLogger(config.logLevel, { traceIds: config.tracing.enabled });
   const metrics = createMetrics();
-  const backends = await createBackends(config, log);
+  const backends = await createBackends(config, log, metrics);
   const ins = { metrics, log, tracing: config.tracing.enabled };
   const store = instrumentStore(backends.store, ins);
   const converged = instrumentConverged(backends.convergedCache, ins);
   const namespaces = new NamespaceRegistry(store);
   try {
     await namespaces.load();
-    if (config.namespacesFile) await namespaces.loadFile(config.namespacesFile);
+    if (config.namespacesFile) await namespaces.loadFile(config.namespacesFile, log);
   } catch (err) {
     // A start refused here (a bad namespaces file) must not leave the store open: the
     // embedded store holds its database file (and threads) until closed.
@@ -77,7 +77,7 @@ export async function createApp(config: Config): Promise<App> {
     metrics,
     log,
     options: config.rollup,
-    onRolledUp: (ref, exact) => guard.observe(ref, exact),
+    onRolledUp: (ref, exact) => guard.observeRolledUp(ref, exact),
   });
   const service = new CounterService(
     namespaces,

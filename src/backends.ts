@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 import type { BestEffortCache, ConvergedCache } from './cache/types';
 import { MemoryBestEffortCache } from './cache/memory/bestEffort';
 import { MemoryConvergedCache } from './cache/memory/convergedCache';
@@ -6,6 +6,7 @@ import { RedisBestEffortCache } from './cache/redis/bestEffort';
 import { RedisConvergedCache } from './cache/redis/convergedCache';
 import type { Config } from './config';
 import type { Logger } from './logger';
+import type { Metrics } from './metrics';
 import { MemoryPubSub } from './pubsub/memory';
 import { RedisPubSub } from './pubsub/redis';
 import type { PubSub } from './pubsub/types';
@@ -37,22 +38,53 @@ async function createStore(config: Config, log: Logger): Promise<Store> {
   return new EmbeddedStore(config.dataDir, config.sqliteSynchronous, config.sqliteWriterCacheMb);
 }
 
+/** The Redis client settings of the configuration (REDIS_*_TIMEOUT_MS). */
+export interface RedisTimeouts {
+  commandTimeoutMs: number;
+  connectTimeoutMs: number;
+  socketTimeoutMs: number;
+}
+
 /**
- * Redis connections: one for commands (caches, PUBLISH), one dedicated to SUBSCRIBE (a
- * subscribed connection can run nothing else). Commands fail fast while Redis is down, so
- * BEST_EFFORT requests answer UNAVAILABLE instead of hanging, and the roll-up cache degrades
- * to misses; ioredis reconnects and re-subscribes by itself.
+ * The ioredis options of one connection. Redis can fail in two ways: gone (refused or
+ * reset connections: commands fail at once) and hung (a stopped process, a half-open socket
+ * after a partition: the socket stays open and nothing answers). Without these bounds a
+ * hung Redis hangs every caller, since ioredis waits for a reply forever.
+ *
+ * - commandTimeout: each command fails after it (BEST_EFFORT requests answer UNAVAILABLE,
+ *   the converged cache reads a miss). A command that timed out stays in ioredis' reply
+ *   queue, so the replies of a Redis that wakes up still match their commands.
+ * - socketTimeout: a connection that owes replies and receives nothing that long is dropped
+ *   and reconnected, so a half-open socket does not last until the kernel gives up on it.
+ * - connectTimeout: a (re)connect that does not complete is retried.
+ * - commands connection: no offline queue (while disconnected a command fails at once
+ *   instead of waiting for the reconnect) and no resend after a reconnect: a command sent
+ *   but not answered may already have run, and an add without a token run twice counts
+ *   twice; its caller was answered UNAVAILABLE and may retry with its token.
+ * - subscriber: keeps its offline queue and the defaults (SUBSCRIBE made during an outage
+ *   still happens; ioredis re-subscribes every channel after a reconnect). Subscriptions
+ *   are tracked from Redis' replies, not from the command's promise, so a SUBSCRIBE that
+ *   timed out but reached Redis still counts.
  */
-async function connectRedis(url: string, log: Logger, role: 'cmd' | 'sub'): Promise<Redis> {
-  const r = new Redis(url, {
-    maxRetriesPerRequest: 1,
-    connectTimeout: 5000,
+export function redisOptions(t: RedisTimeouts, role: 'cmd' | 'sub'): RedisOptions {
+  return {
+    maxRetriesPerRequest: role === 'cmd' ? 0 : 1,
+    connectTimeout: t.connectTimeoutMs,
+    commandTimeout: t.commandTimeoutMs,
+    socketTimeout: t.socketTimeoutMs,
     lazyConnect: true,
     connectionName: `counters-${role}`,
-    // Commands fail at once while disconnected (UNAVAILABLE) instead of queueing; the
-    // subscriber keeps its queue so a SUBSCRIBE made during an outage still happens.
     enableOfflineQueue: role === 'sub',
-  });
+    autoResendUnfulfilledCommands: role === 'sub',
+  };
+}
+
+/**
+ * Redis connections: one for commands (caches, PUBLISH), one dedicated to SUBSCRIBE (a
+ * subscribed connection can run nothing else); see redisOptions for how each fails.
+ */
+async function connectRedis(url: string, t: RedisTimeouts, log: Logger, role: 'cmd' | 'sub'): Promise<Redis> {
+  const r = new Redis(url, redisOptions(t, role));
   let warned = false;
   r.on('error', (err: Error) => {
     if (!warned) log.warn({ err, role }, 'redis connection error');
@@ -63,43 +95,93 @@ async function connectRedis(url: string, log: Logger, role: 'cmd' | 'sub'): Prom
   return r;
 }
 
-export async function createBackends(config: Config, log: Logger): Promise<Backends> {
+/**
+ * The subscriber connection only receives: nothing would notice it died silently (a
+ * half-open socket) until a SUBSCRIBE owed a reply. A periodic PING owes one, so the socket
+ * timeout drops a dead connection and ioredis reconnects and re-subscribes.
+ */
+function keepSubscriberAlive(sub: Redis, everyMs: number): () => void {
+  const timer = setInterval(() => void sub.ping().catch(() => undefined), everyMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
+/** The promise, or a rejection once ms passed without its answer. */
+export async function within<T>(ms: number, p: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    timer.unref();
+  });
+  try {
+    return await Promise.race([p, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export async function createBackends(
+  config: Config,
+  log: Logger,
+  metrics?: Pick<Metrics, 'bestEffortEvictions' | 'bestEffortSizes'>,
+): Promise<Backends> {
   const closers: (() => Promise<unknown>)[] = [];
   try {
     let bestEffort: BestEffortCache;
     let convergedCache: ConvergedCache;
     let pubsub: PubSub;
-    const pings: (() => Promise<unknown>)[] = [];
+    const pings: [string, () => Promise<unknown>][] = [];
     if (config.redisUrl) {
       const prefix = config.redisKeyPrefix;
-      const cmd = await connectRedis(config.redisUrl, log, 'cmd');
+      const timeouts = {
+        commandTimeoutMs: config.redisCommandTimeoutMs,
+        connectTimeoutMs: config.redisConnectTimeoutMs,
+        socketTimeoutMs: config.redisSocketTimeoutMs,
+      };
+      const cmd = await connectRedis(config.redisUrl, timeouts, log, 'cmd');
       closers.push(() => cmd.quit().catch(() => cmd.disconnect()));
-      const sub = await connectRedis(config.redisUrl, log, 'sub');
+      const sub = await connectRedis(config.redisUrl, timeouts, log, 'sub');
       closers.push(() => sub.quit().catch(() => sub.disconnect()));
+      const stopKeepAlive = keepSubscriberAlive(sub, config.redisSocketTimeoutMs);
+      closers.unshift(async () => stopKeepAlive()); // first: no PING on a closing connection
       bestEffort = new RedisBestEffortCache(cmd, prefix);
       let cacheWarned = 0;
       convergedCache = new RedisConvergedCache(cmd, prefix, undefined, (err) => {
         // at most one line per 10 s while Redis is away
         if (Date.now() - cacheWarned > 10_000) log.warn({ err }, 'converged cache unreachable; serving EVENTUAL reads from the store');
         cacheWarned = Date.now();
-      });
+      }, config.redisCommandTimeoutMs);
       pubsub = new RedisPubSub(cmd, sub, log.child({ part: 'pubsub' }), prefix);
-      pings.push(() => cmd.ping(), () => sub.ping());
+      pings.push(['redis (commands)', () => cmd.ping()], ['redis (subscriber)', () => sub.ping()]);
     } else {
-      bestEffort = new MemoryBestEffortCache();
+      const memory = new MemoryBestEffortCache({
+        maxCounters: config.bestEffortMaxCounters,
+        maxIdempotencyKeys: config.bestEffortMaxIdempotencyKeys,
+        onEvict: (kind) => metrics?.bestEffortEvictions.inc({ kind }),
+      });
+      if (metrics) metrics.bestEffortSizes = () => memory.sizes();
+      bestEffort = memory;
       convergedCache = new MemoryConvergedCache(config.rollup.localCacheSize);
       pubsub = new MemoryPubSub();
     }
     const store = await createStore(config, log);
-    pings.unshift(() => store.ping());
+    pings.unshift([`${store.kind} store`, () => store.ping()]);
     const redisClosers = closers.splice(0);
     return {
       store,
       bestEffort,
       convergedCache,
       pubsub,
+      // Each backend answers within READYZ_TIMEOUT_MS or readiness fails naming it: a hung
+      // backend must not hang GET /readyz (load balancers then see neither answer).
       async ping() {
-        await Promise.all(pings.map((p) => p()));
+        await Promise.all(
+          pings.map(([what, p]) =>
+            within(config.readyzTimeoutMs, p()).catch((err: unknown) => {
+              throw new Error(`${what}: ${err instanceof Error ? err.message : String(err)}`);
+            }),
+          ),
+        );
       },
       async close() {
         await pubsub.close();

@@ -47,6 +47,14 @@ const envSchema = z.object({
   CASSANDRA_CONCURRENCY: int(64, 1, 2048),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL').optional(),
   REDIS_KEY_PREFIX: z.string().max(100).default('counters:'),
+  /** How long one Redis command may take before it fails (BEST_EFFORT: UNAVAILABLE; converged cache: a miss). */
+  REDIS_COMMAND_TIMEOUT_MS: int(1000, 10, 60_000),
+  /** How long a (re)connect to Redis may take. */
+  REDIS_CONNECT_TIMEOUT_MS: int(2000, 10, 60_000),
+  /** A Redis connection that owes replies but receives nothing this long is dropped and reconnected (half-open sockets). */
+  REDIS_SOCKET_TIMEOUT_MS: int(5000, 100, 600_000),
+  /** How long GET /readyz waits for every backend's ping before answering 503. */
+  READYZ_TIMEOUT_MS: int(2000, 10, 60_000),
   ROLLUP_QUEUES: int(8, 1, 1024),
   ROLLUP_QUEUE_CAPACITY: int(16384, 1),
   ROLLUP_COALESCE_MS: int(25, 0, 60_000),
@@ -59,6 +67,10 @@ const envSchema = z.object({
   /** How often events past retention that are checkpointed are deleted (embedded store). */
   ROLLUP_PURGE_INTERVAL_MS: int(600_000, 1000),
   PUBLISH_THROTTLE_MS: int(50, 0, 60_000),
+  /** BEST_EFFORT counters the in-memory cache holds at most (least recently used dropped first; they restart from 0). */
+  BEST_EFFORT_MAX_COUNTERS: int(100_000, 1, 100_000_000),
+  /** Idempotency records the in-memory BEST_EFFORT cache holds at most. */
+  BEST_EFFORT_MAX_IDEMPOTENCY_KEYS: int(200_000, 1, 100_000_000),
   WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: int(100, 1),
   WS_KEEPALIVE_MS: int(12_000, 0),
   WS_CONNECTION_INIT_TIMEOUT_MS: int(10_000, 100),
@@ -131,6 +143,10 @@ function toConfig(env: z.infer<typeof envSchema>) {
     },
     redisUrl: env.REDIS_URL,
     redisKeyPrefix: env.REDIS_KEY_PREFIX,
+    redisCommandTimeoutMs: env.REDIS_COMMAND_TIMEOUT_MS,
+    redisConnectTimeoutMs: env.REDIS_CONNECT_TIMEOUT_MS,
+    redisSocketTimeoutMs: env.REDIS_SOCKET_TIMEOUT_MS,
+    readyzTimeoutMs: env.READYZ_TIMEOUT_MS,
     rollup: {
       queues: env.ROLLUP_QUEUES,
       queueCapacity: env.ROLLUP_QUEUE_CAPACITY,
@@ -144,6 +160,8 @@ function toConfig(env: z.infer<typeof envSchema>) {
       purgeIntervalMs: env.ROLLUP_PURGE_INTERVAL_MS,
     },
     publishThrottleMs: env.PUBLISH_THROTTLE_MS,
+    bestEffortMaxCounters: env.BEST_EFFORT_MAX_COUNTERS,
+    bestEffortMaxIdempotencyKeys: env.BEST_EFFORT_MAX_IDEMPOTENCY_KEYS,
     ws: {
       maxSubscriptionsPerConnection: env.WS_MAX_SUBSCRIPTIONS_PER_CONNECTION,
       keepAliveMs: env.WS_KEEPALIVE_MS,

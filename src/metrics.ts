@@ -82,9 +82,26 @@ export function createMetrics() {
       help: 'Active counterUpdated subscriptions in this instance.',
       registers: [registry],
     }),
+    bestEffortEntries: new Gauge({
+      name: 'best_effort_cache_entries',
+      help: 'Entries of the in-memory BEST_EFFORT cache, by kind (counters, idempotency records, clear watermarks); bounded by BEST_EFFORT_MAX_COUNTERS and BEST_EFFORT_MAX_IDEMPOTENCY_KEYS.',
+      labelNames: ['kind'] as const,
+      registers: [registry],
+      collect() {
+        for (const [kind, n] of Object.entries(m.bestEffortSizes())) this.set({ kind }, n);
+      },
+    }),
+    bestEffortEvictions: new Counter({
+      name: 'best_effort_cache_evictions_total',
+      help: 'Entries the in-memory BEST_EFFORT cache dropped to make room, by kind (an evicted counter restarts from 0, as an expired one does).',
+      labelNames: ['kind'] as const,
+      registers: [registry],
+    }),
     cassandraRequests,
     /** Set by the roll-up sidecar when it starts. */
     queueDepth: (): number => 0,
+    /** Set by the backends when the in-memory BEST_EFFORT cache runs (none with Redis). */
+    bestEffortSizes: (): Record<string, number> => ({}),
   };
   return m;
 }

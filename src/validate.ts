@@ -69,6 +69,14 @@ export function normalizeNamespace(input: NamespaceInputLike): NamespaceConfig {
       throw badInput(`ttlSeconds must be an integer in 1..${MAX_INT32} or null (got ${ttl})`, { field: 'ttlSeconds' });
     }
   }
+  // Each mode's own setting only: a BEST_EFFORT namespace keeps no events to retain (and a
+  // durable one has no TTL, above). Refused rather than ignored, so that nobody believes it
+  // holds. Its retentionSeconds (a required output field) reads as the default.
+  if (input.mode === 'BEST_EFFORT' && input.retentionSeconds != null) {
+    throw badInput(`retentionSeconds applies to EVENTUAL and ACCURATE namespaces only (mode is BEST_EFFORT: it keeps no events)`, {
+      field: 'retentionSeconds',
+    });
+  }
   const retention = input.retentionSeconds ?? DEFAULT_RETENTION_SECONDS;
   if (!Number.isInteger(retention) || retention < 60 || retention > MAX_INT32) {
     throw badInput(`retentionSeconds must be an integer in 60..${MAX_INT32} (got ${retention})`, { field: 'retentionSeconds' });
@@ -80,8 +88,12 @@ export function normalizeNamespace(input: NamespaceInputLike): NamespaceConfig {
   return { name: input.name, mode: input.mode, ttlSeconds: ttl, retentionSeconds: retention, acceptLimitMs: accept };
 }
 
+/**
+ * Whether two definitions mean the same. A BEST_EFFORT namespace's retentionSeconds means
+ * nothing and is not compared: one stored before it was refused keeps whatever it was given.
+ */
 export const sameNamespaceSettings = (a: NamespaceConfig, b: NamespaceConfig): boolean =>
   a.mode === b.mode &&
   a.ttlSeconds === b.ttlSeconds &&
-  a.retentionSeconds === b.retentionSeconds &&
+  (a.mode === 'BEST_EFFORT' || a.retentionSeconds === b.retentionSeconds) &&
   a.acceptLimitMs === b.acceptLimitMs;

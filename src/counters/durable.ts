@@ -1,4 +1,4 @@
-import { fold } from '../../rollup/fold';
+import { countAfterClear, fold, newestClearUs } from '../../rollup/fold';
 import { settleUs } from '../../rollup/settle';
 import type { RollupTrigger } from '../../rollup/trigger';
 import type { ConvergedCache } from '../cache/types';
@@ -73,9 +73,23 @@ export class DurableCounters {
     return out;
   }
 
-  /** A durable clear; the result carries the exact count after it. */
+  /**
+   * A durable clear; the result carries the exact count after it. A clear generated before
+   * adds already stored leaves their sum, which no add was checked against: it is refused
+   * with COUNT_OVERFLOW when that sum leaves the range (the guard, from one read of the
+   * events after the clear).
+   */
   async clear(ns: NamespaceConfig, event: CounterEvent): Promise<WriteResult> {
-    const [result] = await this.store.append([event]);
+    const mark = this.guard.mark(event);
+    const [snap] = await this.store.readSnapshots({ refs: [event], settleUs: event.timeUs });
+    this.guard.observe(event, fold(snap!).exact, { mark, clearUs: newestClearUs(snap!) });
+    this.guard.admitClear(ns, event, countAfterClear(snap!, event.timeUs));
+    let result: { applied: boolean } | undefined;
+    try {
+      [result] = await this.store.append([event]);
+    } finally {
+      this.guard.releaseClear(event, result?.applied ?? false);
+    }
     this.metrics.writes.inc({ mode: ns.mode, outcome: result!.applied ? 'applied' : 'duplicate' });
     this.rollup.notify(event);
     const [count] = await this.exactCounts(ns, [event]);
@@ -95,7 +109,9 @@ export class DurableCounters {
     if (missing.length > 0) {
       const asOfMs = Date.now();
       fresh = await this.exactCounts(ns, missing);
-      await this.converged.setMany({ entries: missing.map((ref, i) => ({ ref, value: fresh[i]! })), asOfMs });
+      // Not awaited: the values are exact already, caching them only spares the next read,
+      // and a slow or hung cache (Redis) must not hold the answer (newest asOf wins there).
+      this.converged.setMany({ entries: missing.map((ref, i) => ({ ref, value: fresh[i]! })), asOfMs }).catch(() => undefined);
     }
     // A counter just computed from the store needs no roll-up for this read: its value is
     // exact, and exactCounts already offered it if it is pending (a checkpoint to move).
@@ -106,10 +122,11 @@ export class DurableCounters {
 
   /** Checkpoint + settled events + live tail, for counters of one namespace. */
   async exactCounts(ns: NamespaceConfig, refs: CounterRef[]): Promise<bigint[]> {
+    const marks = refs.map((r) => this.guard.mark(r));
     const snaps = await this.store.readSnapshots({ refs, settleUs: settleUs(ns, this.skewMarginMs) });
     return snaps.map((s, i) => {
       const { exact } = fold(s);
-      this.guard.observe(refs[i]!, exact);
+      this.guard.observe(refs[i]!, exact, { mark: marks[i], clearUs: newestClearUs(s) });
       if (pendingIn(s)) this.rollup.notify(refs[i]!);
       return exact;
     });

@@ -1,42 +1,141 @@
 import { LRUCache } from 'lru-cache';
-import { CounterError, ErrorCode } from '../errors';
+import { CounterError, ErrorCode, unavailable } from '../errors';
 import { counterKey, inInt64, type CounterEvent, type CounterRef, type NamespaceConfig } from '../model';
 
 /** Past this magnitude the local estimate is not trusted for the overflow check: read exactly. */
 const NEAR_EDGE = 1n << 62n;
 const near = (v: bigint): boolean => v >= NEAR_EDGE || v <= -NEAR_EDGE;
+const min = (a: bigint, b: bigint): bigint => (a < b ? a : b);
+const max = (a: bigint, b: bigint): bigint => (a > b ? a : b);
 
 /**
- * Refuses a durable add whose result would leave the signed 64-bit range, as far as this
- * process can know at write time. It keeps, per counter, the last exact value this process
- * saw (reads, roll-ups, its own applied adds) and the deltas of adds that passed the check
- * but are not stored yet (positive and negative sums apart), so that concurrent adds, or
- * several items of one bulk request, cannot together leave the range.
+ * What the guard knows of one counter: bounds [lo, hi] of its committed count (every write
+ * stored so far, by the contract's fold: the sum of the adds after the newest clear), and
+ * the newest clear known to be stored. An add generated at or before that clear never counts,
+ * whenever it is stored; any other add counts once stored, until a newer clear.
+ */
+interface Known {
+  lo: bigint;
+  hi: bigint;
+  clearUs: number;
+  /** Bumped by each exact observation: adds admitted before it may or may not be in it. */
+  epoch: number;
+  /** Sums of the stored adds that count, released so far (positive and negative apart). */
+  releasedPos: bigint;
+  releasedNeg: bigint;
+  /** Clears released so far. */
+  clearsReleased: number;
+  /** Clears admitted and not released: until then the count is either world's. */
+  clears: number;
+}
+
+interface Ticket {
+  epoch: number;
+  /** The add was generated at or before a stored clear: it cannot count, nothing is held. */
+  void: boolean;
+}
+
+/** What the guard knew of a counter when a read of it began (`mark`). */
+export interface Mark {
+  releasedPos: bigint;
+  releasedNeg: bigint;
+  clearsReleased: number;
+}
+
+/** When an exact count was read: `mark(ref)` taken before the read, and its newest clear. */
+export interface Observation {
+  /** undefined: the counter was unknown when the read began. */
+  mark: Mark | undefined;
+  /** The newest clear in the events read (µs), or null when there is none past the checkpoint. */
+  clearUs: number | null;
+}
+
+/**
+ * Refuses a durable write whose result would leave the signed 64-bit range, as far as this
+ * process can know at write time, so that the count stays the exact sum of the acknowledged
+ * writes after the newest clear (nothing saturates).
  *
- * When it has no value for a counter (which may then be anywhere), or a value involved is
- * near the edge, the caller must read the exact count first (`needsExactBase`) and tell it
- * (`observe`). Writers on other instances can still push a sum past the edge together; the
- * roll-up then saturates (see rollup/fold.ts clamp).
+ * Writes land out of time order: an add may be generated before a clear that was already
+ * stored (it then never counts), and a clear generated before adds already stored leaves only
+ * the sum of those after it, a value no add was checked against. So the guard keeps bounds
+ * rather than a value, and moves them only by what is certain:
+ * - an add in flight is held (positive and negative sums apart) and checked against both
+ *   bounds with every other add in flight; one generated at or before the newest stored clear
+ *   is not held at all;
+ * - once stored it moves both bounds by its delta when it certainly counts and the count
+ *   read last could not have held it yet; otherwise (a read raced with it, a clear was in
+ *   flight) it only widens them;
+ * - a clear is checked before it is stored against the sum of the events after it (read by
+ *   the caller, `admitClear`) and refused with COUNT_OVERFLOW if that leaves the range;
+ *   while it is in flight the bounds cover both the count before and after it;
+ * - an exact read replaces the bounds, around it by the adds stored here since the read
+ *   began (it may or may not hold them); after a clear stored since, it only widens them.
+ *
+ * When it knows nothing of a counter, or a value involved is near the edge, the caller must
+ * read the exact count first (`needsExactBase`) and tell it (`observe`). Writers on other
+ * instances can still push a sum past the edge together; the roll-up then saturates (see
+ * rollup/fold.ts clamp).
  */
 export class OverflowGuard {
-  private readonly latest: LRUCache<string, bigint>;
+  private readonly known: LRUCache<string, Known>;
   private readonly inflight = new Map<string, { pos: bigint; neg: bigint }>();
+  private readonly tickets = new WeakMap<CounterEvent, Ticket>();
 
   constructor(maxCounters: number) {
-    this.latest = new LRUCache({ max: maxCounters });
+    this.known = new LRUCache({ max: maxCounters });
   }
 
-  /** An exact count of the counter, as of now (a read or a roll-up). */
-  observe(ref: CounterRef, exact: bigint): void {
-    this.latest.set(counterKey(ref), exact);
+  /** A mark to take before an exact read of the counter, for `observe`. */
+  mark(ref: CounterRef): Mark | undefined {
+    const k = this.known.get(counterKey(ref));
+    return k && { releasedPos: k.releasedPos, releasedNeg: k.releasedNeg, clearsReleased: k.clearsReleased };
   }
 
-  /** Whether the add can only be judged after an exact read of its counter. */
+  /**
+   * An exact count of the counter, read after `at.mark` was taken (without `at`: as of now,
+   * with no clear known). The adds released since the mark may or may not be in it, so they
+   * stay around it as bounds; the adds still in flight are held apart (and widen the bounds
+   * once stored). A clear released since, or in flight, leaves the count either world's: the
+   * bounds then only widen.
+   */
+  observe(ref: CounterRef, exact: bigint, at?: Observation): void {
+    const key = counterKey(ref);
+    const k = this.known.get(key);
+    const clearUs = at?.clearUs ?? -Infinity;
+    if (k === undefined) {
+      if (at !== undefined && this.inflight.has(key)) return; // a release it may miss is forgotten
+      this.known.set(key, { lo: exact, hi: exact, clearUs, epoch: 0, releasedPos: 0n, releasedNeg: 0n, clearsReleased: 0, clears: 0 });
+      return;
+    }
+    k.clearUs = Math.max(k.clearUs, clearUs);
+    k.epoch++;
+    const m = at === undefined ? this.mark(ref)! : at.mark;
+    if (m === undefined || m.clearsReleased !== k.clearsReleased || k.clears > 0) {
+      k.lo = min(k.lo, exact);
+      k.hi = max(k.hi, exact);
+    } else {
+      k.lo = exact + (k.releasedNeg - m.releasedNeg);
+      k.hi = exact + (k.releasedPos - m.releasedPos);
+    }
+  }
+
+  /**
+   * A count from the roll-up. When its read began is unknown, so it cannot narrow what is
+   * known (it may miss adds stored here since): it only seeds a counter of which nothing is
+   * known and nothing is in flight.
+   */
+  observeRolledUp(ref: CounterRef, exact: bigint): void {
+    const key = counterKey(ref);
+    if (this.known.has(key) || this.inflight.has(key)) return;
+    this.observe(ref, exact);
+  }
+
+  /** Whether the write can only be judged after an exact read of its counter. */
   needsExactBase(event: CounterEvent): boolean {
     const key = counterKey(event);
-    const base = this.latest.get(key);
+    const k = this.known.get(key);
     const f = this.inflight.get(key);
-    return base === undefined || near(base) || near(event.delta) || (f !== undefined && (near(f.pos) || near(f.neg)));
+    return k === undefined || near(k.lo) || near(k.hi) || near(event.delta) || (f !== undefined && (near(f.pos) || near(f.neg)));
   }
 
   /**
@@ -45,25 +144,95 @@ export class OverflowGuard {
    */
   admit(ns: NamespaceConfig, event: CounterEvent): void {
     const key = counterKey(event);
-    const base = this.latest.get(key) ?? 0n;
+    const k = this.known.get(key);
+    if (k === undefined) throw unavailable(new Error('the overflow check lost its base; retry'));
+    if (event.timeUs <= k.clearUs) {
+      this.tickets.set(event, { epoch: k.epoch, void: true });
+      return;
+    }
     const f = this.inflight.get(key) ?? { pos: 0n, neg: 0n };
-    if (!inInt64(base + f.pos + event.delta) || !inInt64(base + f.neg + event.delta)) {
+    const d = event.delta;
+    if (!inInt64(k.hi + f.pos + max(d, 0n)) || !inInt64(k.lo + f.neg + min(d, 0n))) {
       throw new CounterError(
         ErrorCode.CountOverflow,
-        `adding ${event.delta} to ${ns.name}/${event.name} (count ${base}) would leave the signed 64-bit range`,
+        `adding ${d} to ${ns.name}/${event.name} (count ${k.lo === k.hi ? k.lo : `${k.lo}..${k.hi}`}) would leave the signed 64-bit range`,
         { namespace: ns.name, name: event.name },
       );
     }
-    this.hold(key, event.delta, 1n);
+    this.hold(key, d, 1n);
+    this.tickets.set(event, { epoch: k.epoch, void: false });
   }
 
   /** The admitted add's append finished; `applied` when it was stored (not a retry). */
   release(event: CounterEvent, applied: boolean): void {
+    const ticket = this.tickets.get(event);
+    if (ticket === undefined) return;
+    this.tickets.delete(event);
     const key = counterKey(event);
-    this.hold(key, event.delta, -1n);
-    if (!applied) return;
-    const cur = this.latest.get(key);
-    if (cur !== undefined) this.latest.set(key, cur + event.delta);
+    if (!ticket.void) this.hold(key, event.delta, -1n);
+    const k = this.known.get(key);
+    if (!applied || k === undefined || event.timeUs <= k.clearUs) return;
+    const d = event.delta;
+    if (d > 0n) k.releasedPos += d;
+    else k.releasedNeg += d;
+    if (ticket.epoch === k.epoch && k.clears === 0) {
+      k.lo += d;
+      k.hi += d;
+    } else {
+      k.lo += min(d, 0n);
+      k.hi += max(d, 0n);
+    }
+  }
+
+  /**
+   * Throws COUNT_OVERFLOW when the clear would leave the range: `after` is the sum of the
+   * counter's stored events generated after the clear (what it would leave), read after the
+   * counter's exact count was observed. Else holds it until `releaseClear`.
+   */
+  admitClear(ns: NamespaceConfig, event: CounterEvent, after: bigint): void {
+    const key = counterKey(event);
+    const k = this.known.get(key);
+    if (k === undefined) throw unavailable(new Error('the overflow check lost its base; retry'));
+    if (event.timeUs <= k.clearUs) {
+      this.tickets.set(event, { epoch: k.epoch, void: true }); // covered by a newer clear: changes nothing
+      return;
+    }
+    const f = this.inflight.get(key) ?? { pos: 0n, neg: 0n };
+    if (!inInt64(after + f.pos) || !inInt64(after + f.neg)) {
+      throw new CounterError(
+        ErrorCode.CountOverflow,
+        `clearing ${ns.name}/${event.name} as of ${new Date(event.timeUs / 1000).toISOString()} would leave the count of the writes after it (${after}) outside the signed 64-bit range`,
+        { namespace: ns.name, name: event.name },
+      );
+    }
+    k.lo = min(k.lo, after);
+    k.hi = max(k.hi, after);
+    k.clears++;
+    k.epoch++;
+    this.tickets.set(event, { epoch: k.epoch, void: false });
+  }
+
+  /** The admitted clear's append finished; `applied` when it was stored. */
+  releaseClear(event: CounterEvent, applied: boolean): void {
+    const ticket = this.tickets.get(event);
+    if (ticket === undefined) return;
+    this.tickets.delete(event);
+    const k = this.known.get(counterKey(event));
+    if (ticket.void || k === undefined) return;
+    k.clears = Math.max(0, k.clears - 1);
+    k.clearsReleased++;
+    if (applied) k.clearUs = Math.max(k.clearUs, event.timeUs);
+  }
+
+  /**
+   * What is known of a counter (tests, diagnostics): the count stored so far is within
+   * [lo + neg, hi + pos], neg and pos being the adds in flight.
+   */
+  bounds(ref: CounterRef): { lo: bigint; hi: bigint; pos: bigint; neg: bigint } | undefined {
+    const key = counterKey(ref);
+    const k = this.known.get(key);
+    const f = this.inflight.get(key) ?? { pos: 0n, neg: 0n };
+    return k && { lo: k.lo, hi: k.hi, pos: f.pos, neg: f.neg };
   }
 
   private hold(key: string, delta: bigint, sign: bigint): void {

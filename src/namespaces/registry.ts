@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import { CounterError, ErrorCode, namespaceNotFound } from '../errors';
+import type { Logger } from '../logger';
 import type { NamespaceConfig } from '../model';
 import type { NamespaceStore } from '../store/types';
 import { checkName, normalizeNamespace, sameNamespaceSettings, type NamespaceInputLike } from '../validate';
@@ -24,9 +25,12 @@ export class NamespaceRegistry {
   /**
    * Creates the namespaces of a JSON file (an array of NamespaceInput) at start, and brings
    * existing ones to the file's settings (a field left out is the default), so a namespace's
-   * settings can live in version control. A different mode stops the start.
+   * settings can live in version control. A different mode stops the start. The same rules
+   * as createNamespace/updateNamespace, but for one: `retentionSeconds` on a BEST_EFFORT entry
+   * (which means nothing there, and was accepted before it was refused) is dropped with a
+   * warning, so that a file that started the service before still does.
    */
-  async loadFile(file: string): Promise<void> {
+  async loadFile(file: string, log: Pick<Logger, 'warn'> = { warn: () => {} }): Promise<void> {
     let defs: unknown;
     try {
       defs = JSON.parse(fs.readFileSync(file, 'utf8'));
@@ -36,7 +40,14 @@ export class NamespaceRegistry {
     if (!Array.isArray(defs)) throw new Error(`COUNTER_NAMESPACES_FILE ${file}: expected a JSON array of namespaces`);
     for (const [i, d] of defs.entries()) {
       try {
-        await this.apply(d as NamespaceInputLike);
+        const def = d as NamespaceInputLike;
+        if (def !== null && typeof def === 'object' && def.mode === 'BEST_EFFORT' && def.retentionSeconds != null) {
+          log.warn({ file, entry: i, namespace: def.name }, 'COUNTER_NAMESPACES_FILE: retentionSeconds ignored on a BEST_EFFORT namespace (it keeps no events); remove it');
+          const { retentionSeconds: _ignored, ...rest } = def;
+          await this.apply(rest);
+        } else {
+          await this.apply(def);
+        }
       } catch (err) {
         throw new Error(`COUNTER_NAMESPACES_FILE ${file}, entry ${i}: ${(err as Error).message}`);
       }
@@ -105,7 +116,8 @@ export class NamespaceRegistry {
         name: current.name,
         mode: current.mode,
         ttlSeconds: input.ttlSeconds === undefined ? current.ttlSeconds : input.ttlSeconds,
-        retentionSeconds: input.retentionSeconds ?? current.retentionSeconds,
+        // BEST_EFFORT keeps no events: a retention given for one is refused, none is kept.
+        retentionSeconds: current.mode === 'BEST_EFFORT' ? input.retentionSeconds : (input.retentionSeconds ?? current.retentionSeconds),
         acceptLimitMs: input.acceptLimitMs ?? current.acceptLimitMs,
       }),
     );

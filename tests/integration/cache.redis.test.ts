@@ -102,3 +102,61 @@ describe('redis converged cache while Redis cannot be reached', () => {
     expect(errors.length).toBeGreaterThanOrEqual(2);
   });
 });
+
+describe('redis converged cache after a failed store', () => {
+  it('reads a counter whose last value it could not store as a miss until a store succeeds (never the older value)', async () => {
+    const r = await connectRedis();
+    const p = freshPrefix();
+    try {
+      const cc = new RedisConvergedCache(r, p, 60_000, () => {}, 0);
+      const ref = { namespace: 'n', name: 'x' };
+      const other = { namespace: 'n', name: 'y' };
+      await cc.setMany({ entries: [{ ref, value: 1n }, { ref: other, value: 7n }], asOfMs: 1 });
+      r.disconnect();
+      await new Promise((res) => setTimeout(res, 50));
+      expect(await cc.setMany({ entries: [{ ref, value: 2n }], asOfMs: 2 })).toEqual({ changed: [true] });
+      await r.connect();
+      await new Promise((res) => setTimeout(res, 5));
+      expect(await r.get(`${p}ru:{1:n:x}`)).toBe('1:1'); // Redis still holds the older value
+      expect(await cc.get([ref, other])).toEqual([undefined, 7n]);
+      await cc.setMany({ entries: [{ ref, value: 2n }], asOfMs: 3 });
+      expect(await cc.get([ref, other])).toEqual([2n, 7n]);
+    } finally {
+      await dropPrefix(r, p);
+      await r.quit();
+    }
+  });
+});
+
+describe('redis converged cache after a failure', () => {
+  it('skips Redis for retryAfterMs (answers at once as misses), then one call probes and its success ends it', async () => {
+    const [r, probe] = await Promise.all([connectRedis(), connectRedis()]);
+    const p = freshPrefix();
+    const errors: unknown[] = [];
+    try {
+      const cc = new RedisConvergedCache(r, p, 60_000, (e) => errors.push(e), 300);
+      const ref = { namespace: 'n', name: 'x' };
+      await cc.setMany({ entries: [{ ref, value: 1n }], asOfMs: 1 });
+      r.disconnect();
+      await new Promise((res) => setTimeout(res, 50));
+      expect(await cc.get([ref])).toEqual([undefined]);
+      expect(errors).toHaveLength(1);
+      await r.connect();
+      // Redis is back, but the cache does not ask it yet: no command, no error, a miss.
+      const id = String(await r.client('ID'));
+      expect(await cc.get([ref])).toEqual([undefined]);
+      expect(await cc.setMany({ entries: [{ ref, value: 2n }], asOfMs: 2 })).toEqual({ changed: [true] });
+      const last = String(await probe.client('LIST', 'ID', id));
+      expect(last).toContain('cmd=client|id'); // the connection's last command is still ours
+      expect(errors).toHaveLength(1);
+      await new Promise((res) => setTimeout(res, 350));
+      // The probe: Redis answers; the counter whose store was skipped reads as a miss until stored.
+      expect(await cc.get([ref])).toEqual([undefined]);
+      await cc.setMany({ entries: [{ ref, value: 2n }], asOfMs: 3 });
+      expect(await cc.get([ref])).toEqual([2n]);
+    } finally {
+      await dropPrefix(r, p);
+      await Promise.all([r.quit(), probe.quit()]);
+    }
+  });
+});

@@ -435,6 +435,8 @@ describe('namespaces (control plane)', () => {
       { name: uniq('ns'), mode: 'EVENTUAL', acceptLimitMs: -5 },
       { name: uniq('ns'), mode: 'ACCURATE', retentionSeconds: 0 },
       { name: uniq('ns'), mode: 'BEST_EFFORT', ttlSeconds: 0 },
+      { name: uniq('ns'), mode: 'BEST_EFFORT', retentionSeconds: 3600 }, // BEST_EFFORT keeps no events
+      { name: uniq('ns'), mode: 'ACCURATE', ttlSeconds: 60 }, // durable counters do not expire
     ]) {
       expect(code(await create(input))).toBe('BAD_USER_INPUT');
       expect(ok(await s.gql<{ namespace: unknown }>(`query ($n: String!) { namespace(name: $n) { name } }`, { n: input.name })).namespace).toBeNull();

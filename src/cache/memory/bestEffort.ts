@@ -1,58 +1,93 @@
+import { LRUCache } from 'lru-cache';
 import { CounterError, ErrorCode } from '../../errors';
 import { counterKey, inInt64, type CounterRef } from '../../model';
 import type { BestEffortAdd, BestEffortAddResult, BestEffortCache, BestEffortClear, BestEffortClearResult } from '../types';
-import { ExpiringMap } from './expiringMap';
+
+/** What the cache holds, by kind (the `kind` label of its metrics). */
+export type BestEffortEntryKind = 'counters' | 'idempotency' | 'watermarks';
+
+export interface MemoryBestEffortOptions {
+  /** Counters held at most (BEST_EFFORT_MAX_COUNTERS); clear watermarks are bounded alike. */
+  maxCounters?: number;
+  /** Idempotency (dedupe) records held at most (BEST_EFFORT_MAX_IDEMPOTENCY_KEYS). */
+  maxIdempotencyKeys?: number;
+  /** How often expired entries are dropped (they are also dropped when read). */
+  sweepMs?: number;
+  /** Called for each entry dropped to make room (not for expiries, clears or replacements). */
+  onEvict?: (kind: BestEffortEntryKind) => void;
+}
+
+export const DEFAULT_BEST_EFFORT_MAX_COUNTERS = 100_000;
+export const DEFAULT_BEST_EFFORT_MAX_IDEMPOTENCY_KEYS = 200_000;
 
 /**
- * BEST_EFFORT counters in this process's memory. Expired entries are dropped on access and
- * by a periodic sweep, so idle counters do not hold memory past their TTL; clear watermarks
- * and dedupe keys likewise past theirs. (See BestEffortCache for the watermark and its limit.)
+ * BEST_EFFORT counters in this process's memory, bounded: at most `maxCounters` counters
+ * (least recently used first out), as many clear watermarks, and `maxIdempotencyKeys` dedupe
+ * records, so that a client writing ever new counter names or tokens cannot grow the process
+ * without limit. A counter dropped to make room restarts from 0, as an expired one does (a
+ * BEST_EFFORT count is a cache's value, not a durable one); a dropped dedupe record lets a
+ * late retry of its write count again; a dropped watermark lets an add generated before its
+ * clear count. Entries past their TTL are dropped when read and by a periodic sweep. (See
+ * BestEffortCache for the watermark and its limit.)
  */
 export class MemoryBestEffortCache implements BestEffortCache {
-  private readonly counts = new ExpiringMap<bigint>();
-  private readonly seen = new ExpiringMap<true>(); // dedupe keys
-  private readonly watermarks = new ExpiringMap<number>(); // counter key -> newest clear time (µs)
+  private readonly counts: LRUCache<string, bigint>;
+  private readonly seen: LRUCache<string, true>; // dedupe keys
+  private readonly watermarks: LRUCache<string, number>; // counter key -> newest clear time (µs)
   private readonly sweeper: NodeJS.Timeout;
 
-  constructor(sweepMs = 5000) {
-    this.sweeper = setInterval(() => this.sweep(Date.now()), sweepMs);
+  constructor(opts: MemoryBestEffortOptions = {}) {
+    const maxCounters = opts.maxCounters ?? DEFAULT_BEST_EFFORT_MAX_COUNTERS;
+    const evicted = (kind: BestEffortEntryKind) => (_v: unknown, _k: string, reason: LRUCache.DisposeReason) => {
+      if (reason === 'evict') opts.onEvict?.(kind);
+    };
+    this.counts = new LRUCache<string, bigint>({ max: maxCounters, dispose: evicted('counters') });
+    this.seen = new LRUCache<string, true>({ max: opts.maxIdempotencyKeys ?? DEFAULT_BEST_EFFORT_MAX_IDEMPOTENCY_KEYS, dispose: evicted('idempotency') });
+    this.watermarks = new LRUCache<string, number>({ max: maxCounters, dispose: evicted('watermarks') });
+    this.sweeper = setInterval(() => this.sweep(), opts.sweepMs ?? 5000);
     this.sweeper.unref();
   }
 
+  /** Entries held, by kind (the size gauge). */
+  sizes(): Record<BestEffortEntryKind, number> {
+    return { counters: this.counts.size, idempotency: this.seen.size, watermarks: this.watermarks.size };
+  }
+
   async add({ ref, delta, timeUs, ttlSeconds, dedupe }: BestEffortAdd): Promise<BestEffortAddResult> {
-    const now = Date.now();
     const key = counterKey(ref);
-    const current = this.counts.get(key, now) ?? 0n;
-    if (dedupe && this.seen.get(dedupe.key, now)) return { count: current, outcome: 'duplicate' };
-    const wm = this.watermarks.get(key, now);
+    const current = this.counts.get(key) ?? 0n;
+    if (dedupe && this.seen.get(dedupe.key)) return { count: current, outcome: 'duplicate' };
+    const wm = this.watermarks.get(key);
     if (wm !== undefined && timeUs <= wm) {
-      if (dedupe) this.seen.set(dedupe.key, true, now + dedupe.ttlMs);
+      if (dedupe) this.mark(dedupe.key, dedupe.ttlMs);
       return { count: current, outcome: 'superseded' };
     }
     const next = current + delta;
     if (!inInt64(next)) {
       throw new CounterError(ErrorCode.CountOverflow, `adding ${delta} to ${ref.namespace}/${ref.name} (${current}) leaves the 64-bit range`);
     }
-    this.counts.set(key, next, ttlSeconds === null ? Infinity : now + ttlSeconds * 1000);
-    if (dedupe) this.seen.set(dedupe.key, true, now + dedupe.ttlMs);
+    // ttl 0: no expiry. A counted add refreshes the TTL (an idle counter is one nobody adds to).
+    this.counts.set(key, next, { ttl: ttlSeconds === null ? 0 : ttlSeconds * 1000 });
+    if (dedupe) this.mark(dedupe.key, dedupe.ttlMs);
     return { count: next, outcome: 'applied' };
   }
 
   async get(refs: CounterRef[]): Promise<bigint[]> {
-    const now = Date.now();
-    return refs.map((r) => this.counts.get(counterKey(r), now) ?? 0n);
+    // A read counts as use (a counter read often is not the first dropped), but does not
+    // refresh its TTL: only adds do.
+    return refs.map((r) => this.counts.get(counterKey(r)) ?? 0n);
   }
 
   async clear({ ref, clearUs, watermarkTtlMs, dedupe }: BestEffortClear): Promise<BestEffortClearResult> {
-    const now = Date.now();
     const key = counterKey(ref);
-    const current = (): bigint => this.counts.get(key, now) ?? 0n;
-    if (dedupe && this.seen.get(dedupe.key, now)) return { count: current(), outcome: 'duplicate' };
-    if (dedupe) this.seen.set(dedupe.key, true, now + dedupe.ttlMs);
-    const wm = this.watermarks.get(key, now);
+    const current = (): bigint => this.counts.get(key) ?? 0n;
+    if (dedupe && this.seen.get(dedupe.key)) return { count: current(), outcome: 'duplicate' };
+    if (dedupe) this.mark(dedupe.key, dedupe.ttlMs);
+    const wm = this.watermarks.get(key);
     // A clear at or before the newest one is already covered by it.
     if (wm !== undefined && clearUs <= wm) return { count: current(), outcome: 'applied' };
-    this.watermarks.set(key, clearUs, Math.max(this.watermarks.expiresAt(key, now) ?? 0, now + watermarkTtlMs));
+    const kept = wm === undefined ? 0 : this.watermarks.getRemainingTTL(key);
+    this.watermarks.set(key, clearUs, { ttl: Math.max(1, Math.ceil(Math.max(kept, watermarkTtlMs))) });
     this.counts.delete(key);
     return { count: 0n, outcome: 'applied' };
   }
@@ -61,9 +96,13 @@ export class MemoryBestEffortCache implements BestEffortCache {
     clearInterval(this.sweeper);
   }
 
-  private sweep(now: number): void {
-    this.counts.sweep(now);
-    this.seen.sweep(now);
-    this.watermarks.sweep(now);
+  private mark(key: string, ttlMs: number): void {
+    this.seen.set(key, true, { ttl: Math.max(1, Math.ceil(ttlMs)) });
+  }
+
+  private sweep(): void {
+    this.counts.purgeStale();
+    this.seen.purgeStale();
+    this.watermarks.purgeStale();
   }
 }

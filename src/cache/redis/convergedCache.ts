@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
-import type { CounterRef } from '../../model';
+import { LRUCache } from 'lru-cache';
+import { counterKey, type CounterRef } from '../../model';
 import type { ConvergedCache, ConvergedUpdate, ConvergedUpdateResult } from '../types';
 import { counterTag } from './keys';
 import { defineScripts } from './scripts';
@@ -19,6 +20,17 @@ interface Scripts {
  */
 export class RedisConvergedCache implements ConvergedCache {
   private readonly scripts: Scripts;
+  /**
+   * Counters whose last value this process failed to store (Redis away or hung): the entry
+   * Redis holds for them may be older than a roll-up this process already made, and the
+   * roll-up will not run again for a mere read (the sidecar knows it rolled the counter up).
+   * They read as misses, so the caller computes them from the store and stores them again,
+   * until a store succeeds. Bounded: past it the oldest marks go (a stale read until the
+   * counter's next write, as before this mark existed).
+   */
+  private readonly unsynced = new LRUCache<string, true>({ max: 100_000 });
+  /** Until when calls skip Redis after a failure (0: they do not). */
+  private downUntil = 0;
 
   constructor(
     private readonly redis: Redis,
@@ -26,6 +38,8 @@ export class RedisConvergedCache implements ConvergedCache {
     private readonly ttlMs = 24 * 3600 * 1000,
     /** Called when Redis fails; the cache then degrades instead of failing the caller. */
     private readonly onError: (err: unknown) => void = () => {},
+    /** After a failure, how long calls skip Redis (see `skipping`). */
+    private readonly retryAfterMs = 1000,
   ) {
     defineScripts(redis, { convergedSet: { file: 'convergedSet.lua', numberOfKeys: 1 } });
     this.scripts = redis as unknown as Scripts;
@@ -43,14 +57,18 @@ export class RedisConvergedCache implements ConvergedCache {
    */
   async get(refs: CounterRef[]): Promise<(bigint | undefined)[]> {
     if (refs.length === 0) return [];
+    if (this.skipping()) return refs.map(() => undefined);
     let values: (string | null)[];
     try {
       values = await this.redis.mget(refs.map((r) => this.key(r)));
     } catch (err) {
-      this.onError(err);
+      this.failed(err);
       return refs.map(() => undefined);
     }
-    return values.map((v) => (v === null ? undefined : BigInt(v.slice(v.indexOf(':') + 1))));
+    this.downUntil = 0;
+    return values.map((v, i) =>
+      v === null || (this.unsynced.size > 0 && this.unsynced.has(counterKey(refs[i]!))) ? undefined : BigInt(v.slice(v.indexOf(':') + 1)),
+    );
   }
 
   /**
@@ -59,6 +77,10 @@ export class RedisConvergedCache implements ConvergedCache {
    */
   async setMany({ entries, asOfMs }: ConvergedUpdate): Promise<ConvergedUpdateResult> {
     if (entries.length === 0) return { changed: [] };
+    if (this.skipping()) {
+      for (const { ref } of entries) this.unsynced.set(counterKey(ref), true);
+      return { changed: entries.map(() => true) };
+    }
     const p = this.redis.pipeline() as unknown as Scripts & { exec(): Promise<[Error | null, unknown][] | null> };
     const asOf = String(Math.floor(asOfMs));
     for (const { ref, value } of entries) void p.convergedSet(this.key(ref), asOf, value.toString(), String(this.ttlMs));
@@ -66,18 +88,41 @@ export class RedisConvergedCache implements ConvergedCache {
     try {
       res = (await p.exec()) ?? [];
     } catch (err) {
-      this.onError(err);
+      this.failed(err);
+      for (const { ref } of entries) this.unsynced.set(counterKey(ref), true);
       return { changed: entries.map(() => true) };
     }
-    const changed = entries.map((_, i) => {
+    this.downUntil = 0;
+    const changed = entries.map(({ ref }, i) => {
       const [err, r] = res[i] ?? [new Error('no reply'), null];
       if (err) {
-        this.onError(err);
+        this.failed(err);
+        this.unsynced.set(counterKey(ref), true);
         return true;
       }
+      this.unsynced.delete(counterKey(ref));
       return r === 1;
     });
     return { changed };
+  }
+
+  /**
+   * Whether this call skips Redis: for retryAfterMs after a failure, calls answer at once as
+   * if Redis had failed them, so that while Redis hangs each EVENTUAL read and each roll-up
+   * does not wait out a command timeout first. When the time is up one call goes to Redis
+   * (the others keep skipping while it runs); its success ends the skipping.
+   */
+  private skipping(): boolean {
+    if (this.downUntil === 0) return false;
+    const now = Date.now();
+    if (now < this.downUntil) return true;
+    this.downUntil = now + this.retryAfterMs; // this call probes
+    return false;
+  }
+
+  private failed(err: unknown): void {
+    this.downUntil = Date.now() + this.retryAfterMs;
+    this.onError(err);
   }
 
   /** The Redis connection is shared and owned by the backends factory, which quits it. */

@@ -122,12 +122,23 @@ describe('normalizeNamespace', () => {
   });
 
   it('keeps given values at their bounds', () => {
-    expect(normalizeNamespace({ name: 'v', mode: 'BEST_EFFORT', ttlSeconds: 1, retentionSeconds: 60, acceptLimitMs: 1 })).toEqual(
-      ns({ name: 'v', mode: 'BEST_EFFORT', ttlSeconds: 1, retentionSeconds: 60, acceptLimitMs: 1 }),
+    expect(normalizeNamespace({ name: 'v', mode: 'BEST_EFFORT', ttlSeconds: 1, acceptLimitMs: 1 })).toEqual(
+      ns({ name: 'v', mode: 'BEST_EFFORT', ttlSeconds: 1, acceptLimitMs: 1 }),
     );
-    expect(
-      normalizeNamespace({ name: 'v', mode: 'BEST_EFFORT', ttlSeconds: MAX_INT32, retentionSeconds: MAX_INT32, acceptLimitMs: MAX_ACCEPT_LIMIT_MS }),
-    ).toEqual(ns({ name: 'v', mode: 'BEST_EFFORT', ttlSeconds: MAX_INT32, retentionSeconds: MAX_INT32, acceptLimitMs: 3_600_000 }));
+    expect(normalizeNamespace({ name: 'v', mode: 'BEST_EFFORT', ttlSeconds: MAX_INT32, acceptLimitMs: MAX_ACCEPT_LIMIT_MS })).toEqual(
+      ns({ name: 'v', mode: 'BEST_EFFORT', ttlSeconds: MAX_INT32, acceptLimitMs: 3_600_000 }),
+    );
+    expect(normalizeNamespace({ name: 'v', mode: 'EVENTUAL', retentionSeconds: 60 })).toEqual(ns({ name: 'v', mode: 'EVENTUAL', retentionSeconds: 60 }));
+    expect(normalizeNamespace({ name: 'v', mode: 'ACCURATE', retentionSeconds: MAX_INT32 })).toEqual(
+      ns({ name: 'v', mode: 'ACCURATE', retentionSeconds: MAX_INT32 }),
+    );
+  });
+
+  it.each([60, 604800, 0])('refuses retentionSeconds (%s) on a BEST_EFFORT namespace: it keeps no events', (retentionSeconds) => {
+    const err = refusal(() => normalizeNamespace({ name: 'v', mode: 'BEST_EFFORT', retentionSeconds }));
+    expect(err.code).toBe('BAD_USER_INPUT');
+    expect(err.extensions.field).toBe('retentionSeconds');
+    expect(err.message).toContain('BEST_EFFORT');
   });
 
   it.each(['EVENTUAL', 'ACCURATE'] as const)('refuses a TTL on a %s namespace', (mode) => {
@@ -150,7 +161,8 @@ describe('normalizeNamespace', () => {
     ['acceptLimitMs', { acceptLimitMs: 2.5 }],
     ['acceptLimitMs', { acceptLimitMs: NaN }],
   ])('refuses a bad %s (%j), naming the field and the value', (field, over) => {
-    const err = refusal(() => normalizeNamespace({ name: 'v', mode: 'BEST_EFFORT', ...over }));
+    const mode = field === 'ttlSeconds' ? 'BEST_EFFORT' : 'EVENTUAL';
+    const err = refusal(() => normalizeNamespace({ name: 'v', mode, ...over }));
     expect(err.code).toBe('BAD_USER_INPUT');
     expect(err.extensions.field).toBe(field);
     expect(err.message).toContain(`got ${Object.values(over)[0]}`);
@@ -176,5 +188,11 @@ describe('sameNamespaceSettings', () => {
   ])('is false when one setting differs: %j', (over) => {
     expect(sameNamespaceSettings(ns(), ns(over))).toBe(false);
     expect(sameNamespaceSettings(ns(over), ns())).toBe(false);
+  });
+
+  it('ignores retentionSeconds of BEST_EFFORT namespaces (it means nothing there)', () => {
+    const be = ns({ mode: 'BEST_EFFORT', ttlSeconds: 60 });
+    expect(sameNamespaceSettings({ ...be, retentionSeconds: 86_400 }, be)).toBe(true);
+    expect(sameNamespaceSettings(be, { ...be, retentionSeconds: 86_400 })).toBe(true);
   });
 });

@@ -233,6 +233,29 @@ describe('NamespaceRegistry', () => {
       expect(store.rows.get('b')).toEqual(cfg('b', { mode: 'BEST_EFFORT', ttlSeconds: 3600 }));
     });
 
+    it('drops retentionSeconds of a BEST_EFFORT entry with a warning (files that started the service before still do)', async () => {
+      const warn = jest.fn();
+      const file = write(JSON.stringify([{ name: 'b', mode: 'BEST_EFFORT', ttlSeconds: 60, retentionSeconds: 86_400 }]));
+      await reg.loadFile(file, { warn });
+      expect(store.rows.get('b')).toEqual(cfg('b', { mode: 'BEST_EFFORT', ttlSeconds: 60 }));
+      expect(warn).toHaveBeenCalledTimes(1);
+      expect(warn.mock.calls[0][1]).toContain('retentionSeconds ignored');
+      // and again at the next start, against the stored row
+      await new NamespaceRegistry(store).loadFile(file, { warn });
+      expect(store.rows.size).toBe(1);
+    });
+
+    it('a BEST_EFFORT namespace stored with a retention before it was refused matches the same file without it', async () => {
+      store.rows.set('b', cfg('b', { mode: 'BEST_EFFORT', retentionSeconds: 86_400 }));
+      await reg.loadFile(write(JSON.stringify([{ name: 'b', mode: 'BEST_EFFORT' }])));
+      expect(store.rows.get('b')!.retentionSeconds).toBe(86_400);
+    });
+
+    it('still refuses ttlSeconds on a durable entry (never accepted)', async () => {
+      const file = write(JSON.stringify([{ name: 'e', mode: 'EVENTUAL', ttlSeconds: 60 }]));
+      await expect(reg.loadFile(file)).rejects.toThrow(`COUNTER_NAMESPACES_FILE ${file}, entry 0: ttlSeconds applies to BEST_EFFORT`);
+    });
+
     it('is idempotent across restarts: loading the same file twice is fine', async () => {
       const file = write(JSON.stringify([{ name: 'a', mode: 'EVENTUAL' }]));
       await reg.loadFile(file);
@@ -297,9 +320,16 @@ describe('NamespaceRegistry', () => {
     });
 
     it('null ttlSeconds removes the TTL; null for the others keeps them', async () => {
-      store.rows.set('b', cfg('b', { mode: 'BEST_EFFORT', ttlSeconds: 60, retentionSeconds: 3600 }));
-      const r = await reg.update({ name: 'b', ttlSeconds: null, retentionSeconds: null, acceptLimitMs: null });
-      expect(r).toEqual(cfg('b', { mode: 'BEST_EFFORT', ttlSeconds: null, retentionSeconds: 3600 }));
+      store.rows.set('b', cfg('b', { mode: 'BEST_EFFORT', ttlSeconds: 60 }));
+      expect(await reg.update({ name: 'b', ttlSeconds: null, acceptLimitMs: null })).toEqual(cfg('b', { mode: 'BEST_EFFORT', ttlSeconds: null }));
+      store.rows.set('e', cfg('e', { retentionSeconds: 3600, acceptLimitMs: 900 }));
+      expect(await reg.update({ name: 'e', retentionSeconds: null, acceptLimitMs: null })).toEqual(cfg('e', { retentionSeconds: 3600, acceptLimitMs: 900 }));
+    });
+
+    it('a retention for a BEST_EFFORT namespace is BAD_USER_INPUT, as at creation', async () => {
+      store.rows.set('b', cfg('b', { mode: 'BEST_EFFORT', ttlSeconds: 60 }));
+      expect((await refusal(reg.update({ name: 'b', retentionSeconds: 3600 }))).code).toBe('BAD_USER_INPUT');
+      expect(store.calls.update).toBe(0);
     });
 
     it('the same mode may be given; another mode is NAMESPACE_CONFLICT and changes nothing', async () => {
