@@ -18,6 +18,7 @@ import { keepCounterErrorCode } from './http/formatError';
 import { createHttpServer } from './http/server';
 import { attachWebSocket, type WebSocketEndpoint } from './http/websocket';
 import { instrumentBestEffort, instrumentConverged, instrumentStore } from './instrument/seams';
+import { limitsPlugin, OperationLimits } from './limits';
 import { createLogger, type Logger } from './logger';
 import { createMetrics, type Metrics } from './metrics';
 import { NamespaceRegistry } from './namespaces/registry';
@@ -80,14 +81,24 @@ export async function createApp(config: Config): Promise<App> {
 
   const schema = buildSchema();
   const context = async (): Promise<RequestContext> => ({ service, namespaces, loaders: createLoaders(service, namespaces) });
+  // Operation limits and the introspection policy: the same checks on every path (src/limits).
+  const limits = new OperationLimits(schema, config.limits, config.introspection);
+  const formatError: typeof keepCounterErrorCode = (formatted, error) => keepCounterErrorCode(limits.formatError(formatted), error);
   const apollo = new ApolloServer<RequestContext>({
     schema,
     // Subscriptions through a router: its HTTP callback protocol (callback/1.0) beside the
     // websocket passthrough. Inline tracing (ftv1) is on by itself for a subgraph schema.
-    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginSubscriptionCallback({ logger: log })],
+    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginSubscriptionCallback({ logger: log }), limitsPlugin(limits)],
     includeStacktraceInErrorResponses: false,
     logger: log,
-    formatError: keepCounterErrorCode,
+    formatError,
+    parseOptions: limits.parseOptions,
+    validationRules: limits.rules,
+    validationOptions: limits.validationOptions,
+    // The policy is in limits.rules (the same on every path); Apollo's own copy of the
+    // introspection rule would only repeat its error, and it reads NODE_ENV from the process.
+    introspection: true,
+    nodeEnv: config.nodeEnv,
     // Outside NODE_ENV=test Apollo stops itself on SIGTERM, failing the operations still in
     // flight and re-raising the signal: main.ts owns the signals and stops in order.
     stopOnTerminationSignals: false,
@@ -95,11 +106,20 @@ export async function createApp(config: Config): Promise<App> {
   await apollo.start();
 
   const http = createHttpServer({
-    graphql: apolloHandler(apollo, context, config.http.maxBodyBytes, config.http.compiledExecution ? new CompiledExecution(schema, context, keepCounterErrorCode) : undefined),
+    graphql: apolloHandler(
+      apollo,
+      context,
+      config.http.maxBodyBytes,
+      config.http.compiledExecution ? new CompiledExecution(schema, context, formatError, limits) : undefined,
+      (body, search) => {
+        const refused = limits.precheckRequest(body, search);
+        return refused && JSON.stringify({ errors: [formatError(refused.toJSON(), refused)] });
+      },
+    ),
     ping: () => backends.ping(),
     metrics,
   });
-  const ws = attachWebSocket(http.server, { schema, context: () => context(), config, log });
+  const ws = attachWebSocket(http.server, { schema, context: () => context(), config, log, limits });
   const port = await http.listen(config.port, config.host);
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   log.info({ port, store: backends.store.kind }, 'counter service listening');

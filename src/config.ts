@@ -66,11 +66,26 @@ const envSchema = z.object({
   WS_AUTH_TIMEOUT_MS: int(4000, 100, 60_000),
   /** Largest websocket message accepted. */
   WS_MAX_PAYLOAD_BYTES: int(256 * 1024, 1024, 64 * 1024 * 1024),
-  /** Largest HTTP request body accepted (the default fits ~10,000 addCounts items). */
-  HTTP_MAX_BODY_BYTES: int(4 * 1024 * 1024, 1024, 256 * 1024 * 1024),
+  /** Largest HTTP request body accepted (the default fits 1,000 addCounts items, the LIMIT_ADDCOUNTS_ITEMS default, many times over). */
+  HTTP_MAX_BODY_BYTES: int(1024 * 1024, 1024, 256 * 1024 * 1024),
   /** Plain POSTs run compiled (graphql-jit) instead of through Apollo's pipeline; off: every request through Apollo. */
   HTTP_COMPILED_EXECUTION: z.enum(['on', 'off']).default('on'),
   SHUTDOWN_TIMEOUT_MS: int(10_000, 0),
+  /** Operation limits (src/limits): every operation is checked against them before any resolver runs. */
+  LIMIT_DEPTH: int(10, 1, 1000),
+  LIMIT_ALIASES: int(50, 0, 100_000),
+  LIMIT_COUNTERS_NAMES: int(1000, 1, 1_000_000),
+  LIMIT_ADDCOUNTS_ITEMS: int(1000, 1, 1_000_000),
+  LIMIT_COST: int(10_000, 1),
+  /** Lexical tokens of one document (parsing stops there); the default fits 1,000 inline addCounts items. */
+  LIMIT_TOKENS: int(30_000, 100, 10_000_000),
+  /** Field selections written in one document: bounds graphql-js's validation, whose overlap check compares repeated fields pairwise. */
+  LIMIT_FIELDS: int(200, 1, 1_000_000),
+  /** `production` turns introspection, "Did you mean" hints and `_service { sdl }` off by default. */
+  NODE_ENV: z.string().optional(),
+  GRAPHQL_INTROSPECTION: z.enum(['true', 'false']).optional(),
+  /** The explorer needs introspection: `true` turns it on. */
+  GRAPHQL_EXPLORER: z.enum(['true', 'false']).optional(),
 });
 
 export type Config = ReturnType<typeof toConfig>;
@@ -126,6 +141,19 @@ function toConfig(env: z.infer<typeof envSchema>) {
       compiledExecution: env.HTTP_COMPILED_EXECUTION === 'on',
     },
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    limits: {
+      depth: env.LIMIT_DEPTH,
+      aliases: env.LIMIT_ALIASES,
+      countersNames: env.LIMIT_COUNTERS_NAMES,
+      addCountsItems: env.LIMIT_ADDCOUNTS_ITEMS,
+      cost: env.LIMIT_COST,
+      tokens: env.LIMIT_TOKENS,
+      fields: env.LIMIT_FIELDS,
+    },
+    nodeEnv: env.NODE_ENV,
+    /** Introspection, "Did you mean" hints and `_service { sdl }`: on unless NODE_ENV=production; GRAPHQL_INTROSPECTION overrides; the explorer turns it on. */
+    introspection:
+      env.GRAPHQL_INTROSPECTION !== undefined ? env.GRAPHQL_INTROSPECTION === 'true' : env.GRAPHQL_EXPLORER === 'true' || env.NODE_ENV !== 'production',
   };
 }
 
@@ -149,6 +177,9 @@ export function loadConfig(
   const cfg = toConfig(parsed.data);
   if (cfg.rollup.batchMin > cfg.rollup.batchMax) {
     throw new ConfigError(`invalid configuration: ROLLUP_BATCH_MIN (${cfg.rollup.batchMin}) > ROLLUP_BATCH_MAX (${cfg.rollup.batchMax})`);
+  }
+  if (parsed.data.GRAPHQL_EXPLORER === 'true' && parsed.data.GRAPHQL_INTROSPECTION === 'false') {
+    throw new ConfigError('invalid configuration: GRAPHQL_EXPLORER=true needs introspection, but GRAPHQL_INTROSPECTION=false');
   }
   return cfg;
 }

@@ -14,6 +14,8 @@ export function apolloHandler(
   context: ContextFunction<[], RequestContext>,
   maxBodyBytes: number,
   compiled?: CompiledExecution,
+  /** The operation limits' checks that must run before Apollo's (src/limits precheckRequest): a refusal's JSON, or undefined. */
+  precheck?: (body: unknown, search: string) => string | undefined,
 ): (req: IncomingMessage, res: ServerResponse, search: string) => void {
   return (req, res, search) => {
     readBody(req, maxBodyBytes).then(
@@ -30,6 +32,12 @@ export function apolloHandler(
             return refuse(res, 400, 'request body is not valid JSON');
           }
           if (compiled && req.method === 'POST' && (await compiled.serve(body, req.headers, res))) return;
+        }
+        const refusal = precheck?.(body, search);
+        if (refusal !== undefined) {
+          res.writeHead(400, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+          res.end(`${refusal}\n`);
+          return;
         }
         const response = await server.executeHTTPGraphQLRequest({
           httpGraphQLRequest: { method: req.method ?? 'GET', headers, search, body },

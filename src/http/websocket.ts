@@ -1,10 +1,11 @@
 import type { IncomingMessage, Server } from 'node:http';
-import { GraphQLError, type GraphQLSchema } from 'graphql';
+import { GraphQLError, type DocumentNode, type ExecutionArgs, type GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Config } from '../config';
 import type { RequestContext } from '../../resolvers/context';
 import { ErrorCode } from '../errors';
+import type { OperationLimits } from '../limits';
 import type { Logger } from '../logger';
 import { keepCounterErrorCode } from './formatError';
 
@@ -29,6 +30,8 @@ export interface WebSocketOptions {
   config: Pick<Config, 'ws' | 'shutdownTimeoutMs'>;
   log: Logger;
   onConnect?: ConnectHook;
+  /** Operation limits and the introspection policy, the same as over HTTP. */
+  limits: OperationLimits;
 }
 
 export interface WebSocketEndpoint {
@@ -70,7 +73,8 @@ export function attachWebSocket(server: Server, opts: WebSocketOptions): WebSock
   const wss = new WebSocketServer({ server, path: '/graphql', perMessageDeflate: false, maxPayload: config.ws.maxPayloadBytes });
   const info = (ctx: Ctx): ConnectionInfo => ({ connectionParams: ctx.connectionParams ?? {}, request: ctx.extra.request });
 
-  const format = (errors: readonly GraphQLError[]) => errors.map((e) => keepCounterErrorCode(e.toJSON(), e));
+  const { limits } = opts;
+  const format = (errors: readonly GraphQLError[]) => errors.map((e) => keepCounterErrorCode(limits.formatError(e.toJSON()), e));
 
   const server$ = useServer<Record<string, unknown>>(
     {
@@ -93,7 +97,7 @@ export function attachWebSocket(server: Server, opts: WebSocketOptions): WebSock
           clearTimeout(timer);
         }
       },
-      onSubscribe: (ctx) => {
+      onSubscribe: (ctx, _id, payload) => {
         // The new operation is already registered in ctx.subscriptions.
         if (Object.keys((ctx as Ctx).subscriptions).length > maxSubs) {
           return [
@@ -102,6 +106,7 @@ export function attachWebSocket(server: Server, opts: WebSocketOptions): WebSock
             }),
           ];
         }
+        return checkOperation(limits, opts.schema, payload);
       },
       onNext: (_ctx, _id, _payload, _args, result) => {
         if (!result.errors) return;
@@ -131,3 +136,30 @@ export function attachWebSocket(server: Server, opts: WebSocketOptions): WebSock
     },
   };
 }
+
+/**
+ * Parses, validates and checks one operation as HTTP does (src/limits: token limit, structure,
+ * rules, then the lists given as variables and the estimated cost), instead of graphql-ws's
+ * own parse and validate. Refusals carry the codes Apollo gives over HTTP.
+ */
+function checkOperation(
+  limits: OperationLimits,
+  schema: GraphQLSchema,
+  payload: { query: string; operationName?: string | null; variables?: Record<string, unknown> | null },
+): readonly GraphQLError[] | ExecutionArgs {
+  let document: DocumentNode;
+  try {
+    document = limits.parse(payload.query);
+  } catch (err) {
+    return [withCode(err instanceof GraphQLError ? err : new GraphQLError(String(err)), 'GRAPHQL_PARSE_FAILED')];
+  }
+  const invalid = limits.validate(document);
+  if (invalid.length > 0) return invalid.map((e) => withCode(e, 'GRAPHQL_VALIDATION_FAILED'));
+  const refused = limits.checkRequest(document, payload.operationName, payload.variables);
+  if (refused) return [refused];
+  return { schema, document, operationName: payload.operationName, variableValues: payload.variables };
+}
+
+/** A code on every refusal, as Apollo labels them (ours, BAD_USER_INPUT, stay). */
+const withCode = (e: GraphQLError, code: string): GraphQLError =>
+  e.extensions.code !== undefined ? e : new GraphQLError(e.message, { nodes: e.nodes, source: e.source, positions: e.positions, originalError: e.originalError, extensions: { ...e.extensions, code } });

@@ -1,0 +1,4 @@
+/** Operation limits and the introspection policy: one set of checks for every transport. */
+export { OperationLimits } from './operationLimits';
+export { limitsPlugin } from './apollo';
+export type { Limits } from './settings';
