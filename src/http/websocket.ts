@@ -5,7 +5,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { Config } from '../config';
 import type { RequestContext } from '../../resolvers/context';
 import { ErrorCode } from '../errors';
-import type { OperationLimits } from '../limits';
+import { withCode, type OperationLimits } from '../limits';
 import type { Logger } from '../logger';
 import { keepCounterErrorCode } from './formatError';
 
@@ -159,7 +159,3 @@ function checkOperation(
   if (refused) return [refused];
   return { schema, document, operationName: payload.operationName, variableValues: payload.variables };
 }
-
-/** A code on every refusal, as Apollo labels them (ours, BAD_USER_INPUT, stay). */
-const withCode = (e: GraphQLError, code: string): GraphQLError =>
-  e.extensions.code !== undefined ? e : new GraphQLError(e.message, { nodes: e.nodes, source: e.source, positions: e.positions, originalError: e.originalError, extensions: { ...e.extensions, code } });

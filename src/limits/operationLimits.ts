@@ -17,7 +17,7 @@ import {
 import { LRUCache } from 'lru-cache';
 import { CounterError } from '../errors';
 import { estimateCost } from './cost';
-import { hideSuggestions, tokenLimitOf } from './messages';
+import { hideSuggestions, tokenLimitOf, withCode } from './messages';
 import { limitRules } from './rules';
 import { limitError, SIZED_ARGUMENTS, type Limits, type SizedArgument } from './settings';
 import { checkStructure } from './structure';
@@ -92,11 +92,11 @@ export class OperationLimits {
     }
   }
 
-  /** The checks before graphql-js's validation: the structural walk, then our rules. */
+  /** The checks before graphql-js's validation: the structural walk, then our rules (the policy's refusals labelled as Apollo labels them). */
   precheck(document: DocumentNode): readonly GraphQLError[] {
     const structural = checkStructure(document, this.limits);
     if (structural) return [structural];
-    return validate(this.schema, document, this.rules);
+    return validate(this.schema, document, this.rules).map((e) => withCode(e, 'GRAPHQL_VALIDATION_FAILED'));
   }
 
   /** Everything a document must pass: the precheck, then graphql-js's rules (without "Did you mean" hints when the policy says so). */

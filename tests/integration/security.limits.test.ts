@@ -207,3 +207,133 @@ describe('request body (HTTP_MAX_BODY_BYTES 1 MiB)', () => {
     expect(res.status).toBe(413);
   });
 });
+
+/**
+ * The attack inputs of issue #12, each refused before anything runs: timed around the
+ * request (the bound is generous: a loaded CI machine) and with the event loop's delay
+ * sampled while they run. The figures are printed for the record.
+ */
+describe('the attacks of issue #12 are refused fast and hold nothing', () => {
+  const attacks: [string, () => unknown, (a: Answer) => void][] = [
+    ['counters with 100,000 names (variable)', () => ({ query: COUNTERS, variables: { ns: 'acc', n: names(100_000, '') } }), (a) => refused(a, 'LIMIT_COUNTERS_NAMES')],
+    ['counters with 100,000 names (literal)', () => ({ query: `{ counters(namespace: "acc", names: ${literal(names(100_000, ''))}) { count } }` }), (a) => refused(a, 'LIMIT_TOKENS')],
+    [
+      '100,000 inline addCounts items',
+      () => ({ query: `mutation { addCounts(inputs: [${'{namespace:"acc",name:"x",delta:1}'.repeat(100_000)}]) { acceptedCount } }` }),
+      (a) => expect(a.status).toBe(413),
+    ],
+    [
+      '25,000 inline addCounts items (under 1 MiB)',
+      () => ({ query: `mutation { addCounts(inputs: [${'{namespace:"acc",name:"x",delta:1}'.repeat(25_000)}]) { acceptedCount } }` }),
+      (a) => refused(a, 'LIMIT_TOKENS'),
+    ],
+    ['20,000 addCounts items (variable)', () => ({ query: ADD_MANY, variables: { is: items(20_000, 'acc', 'x') } }), (a) => refused(a, 'LIMIT_ADDCOUNTS_ITEMS')],
+    [
+      'namespaces { counters(2000 names) } in 17 KB',
+      () => ({ query: `{ namespaces { counters(names: ${literal(names(2000, 'n'))}) { count } } }` }),
+      (a) => refused(a, 'LIMIT_COUNTERS_NAMES'),
+    ],
+    [
+      'namespaces { counters(1000 names) } (every namespace times 1000 reads)',
+      () => ({ query: `{ namespaces { counters(names: ${literal(names(1000, 'n'))}) { count } } }` }),
+      (a) => refused(a, 'LIMIT_COST'),
+    ],
+    ['10,000 aliases', () => ({ query: `{ ${Array.from({ length: 10_000 }, (_, i) => `a${i}: namespaces { name }`).join(' ')} }` }), (a) => refused(a, 'LIMIT_TOKENS')],
+    ['2,000 aliases', () => ({ query: `{ ${Array.from({ length: 2000 }, (_, i) => `a${i}: __typename`).join(' ')} }` }), (a) => refused(a, 'LIMIT_FIELDS')],
+    ['5,000 chained fragments', () => ({ query: fragmentChain(5000) }), (a) => refused(a, 'LIMIT_TOKENS')],
+    ['3,000 chained fragments (within the token limit)', () => ({ query: fragmentChain(3000) }), (a) => refused(a, 'LIMIT_DEPTH')],
+    ['5,000 repeated fields', () => ({ query: `{ ${'namespaces { name } '.repeat(5000)}}` }), (a) => refused(a, 'LIMIT_FIELDS')],
+    ['1,500 repeated fields', () => ({ query: `{ ${'namespaces { name } '.repeat(1500)}}` }), (a) => refused(a, 'LIMIT_FIELDS')],
+  ];
+
+  it.each(attacks)('%s', async (label, make, check) => {
+    // Serialised before the clock starts: the client shares this process and its event loop.
+    const body = JSON.stringify(make());
+    const attack = () => post(s.url, body);
+    await attack(); // warm: the first request of a kind pays for code loading and JIT
+    const histogram = monitorEventLoopDelay({ resolution: 1 });
+    histogram.enable();
+    const t0 = performance.now();
+    const a = await attack();
+    const ms = performance.now() - t0;
+    histogram.disable();
+    check(a);
+    const maxDelayMs = histogram.max / 1e6;
+    console.log(`${label}: answered in ${ms.toFixed(1)} ms, event-loop delay max ${maxDelayMs.toFixed(1)} ms`);
+    expect(ms).toBeLessThan(1000);
+    expect(maxDelayMs).toBeLessThan(1000);
+    expect(a.status).not.toBe(500);
+  });
+
+  it('wrote nothing', async () => {
+    expect((await s.gql<{ counter: { count: string } }>(COUNT, { ns: 'acc', n: 'x' })).data!.counter.count).toBe('0');
+  });
+
+  it('5,000 chained fragments with the token limit raised: refused with 400, never a stack overflow (500)', async () => {
+    const big = await startServer({ LIMIT_TOKENS: 1_000_000 });
+    try {
+      const q = fragmentChain(5000);
+      refused(await post(big.url, { query: q }), 'LIMIT_DEPTH', 'fragment nesting 11 exceeds the limit of 10 (LIMIT_DEPTH)');
+      refused(await post(big.url, { query: q, extensions: {} }), 'LIMIT_DEPTH');
+      refused(await wsRun(big.url, q), 'LIMIT_DEPTH');
+      // A cycle is refused as graphql-js would, without recursing.
+      const cycle = await post(big.url, { query: 'query { ...A } fragment A on Query { ...B } fragment B on Query { ...A }' });
+      expect(cycle.status).toBe(400);
+      expect(cycle.errors![0]!.extensions!.code).toBe('GRAPHQL_VALIDATION_FAILED');
+    } finally {
+      await big.stop();
+    }
+  });
+});
+
+describe('introspection policy', () => {
+  const INTROSPECT = '{ __schema { queryType { name } } }';
+  const TYPE = '{ __type(name: "Counter") { name } }';
+  const SDL = '{ _service { sdl } }';
+  const TYPO = '{ namespaces { nme } }';
+
+  async function policy(x: TestServer, t: Transport) {
+    const schema = await run(x, t, INTROSPECT);
+    const type = await run(x, t, TYPE);
+    const sdl = await run(x, t, SDL);
+    const typo = await run(x, t, TYPO);
+    expect(typo.errors).toHaveLength(1);
+    expect(typo.errors![0]!.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+    return {
+      schema: schema.errors ? schema.errors[0]!.extensions?.code : 'served',
+      type: type.errors ? type.errors[0]!.extensions?.code : 'served',
+      sdl: sdl.errors ? sdl.errors[0]!.extensions?.code : 'served',
+      suggests: /Did you mean/.test(typo.errors![0]!.message),
+    };
+  }
+  const on = { schema: 'served', type: 'served', sdl: 'served', suggests: true };
+  const off = { schema: 'GRAPHQL_VALIDATION_FAILED', type: 'GRAPHQL_VALIDATION_FAILED', sdl: 'GRAPHQL_VALIDATION_FAILED', suggests: false };
+
+  it.each([
+    [{}, on],
+    [{ NODE_ENV: 'production' }, off],
+    [{ NODE_ENV: 'production', GRAPHQL_INTROSPECTION: 'true' }, on],
+    [{ NODE_ENV: 'production', GRAPHQL_EXPLORER: 'true' }, on],
+    [{ GRAPHQL_INTROSPECTION: 'false' }, off],
+  ])('%j: the same on every transport', async (env, expected) => {
+    const x = Object.keys(env).length === 0 ? s : await startServer(env);
+    try {
+      for (const t of TRANSPORTS) expect({ t, ...(await policy(x, t)) }).toEqual({ t, ...expected });
+    } finally {
+      if (x !== s) await x.stop();
+    }
+  });
+
+  it('hides hints in variable errors too when off', async () => {
+    const x = await startServer({ NODE_ENV: 'production' });
+    try {
+      const q = 'mutation ($i: NamespaceInput!) { createNamespace(input: $i) { name } }';
+      for (const t of ['apollo', 'ws'] as Transport[]) {
+        const a = await run(x, t, q, { i: { name: 'zz', mode: 'EVENTUALL' } });
+        expect(a.errors![0]!.message).not.toMatch(/Did you mean/);
+      }
+    } finally {
+      await x.stop();
+    }
+  });
+});
