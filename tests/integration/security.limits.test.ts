@@ -371,3 +371,32 @@ describe('batches at the limits do not hold the event loop', () => {
     expect(worst).toBeLessThan(1000);
   });
 });
+
+describe('subscriptions over the websocket obey the same limits', () => {
+  /** The first answer of a subscription: its first value, or its refusal. */
+  const firstOf = (query: string): Promise<Answer> => {
+    let client = clients.get(s.url);
+    if (!client) clients.set(s.url, (client = wsClient(s.url)));
+    return new Promise((resolve) => {
+      const stop = client.subscribe(
+        { query },
+        {
+          next: (r) => {
+            stop();
+            resolve({ status: 0, data: r.data as Record<string, unknown>, errors: r.errors as Err[] | undefined });
+          },
+          error: (e) => resolve({ status: 0, errors: e as Err[] }),
+          complete: () => undefined,
+        },
+      );
+    });
+  };
+  const sub = (aliases: number) =>
+    `subscription { counterUpdated(namespace: "ev", name: "live") { count ${Array.from({ length: aliases }, (_, i) => `a${i}: count`).join(' ')} } }`;
+
+  it('at the limit it streams, past it it is refused before it starts', async () => {
+    expect((ok(await firstOf(sub(50))).data!.counterUpdated as { count: string }).count).toBe('0');
+    refused(await firstOf(sub(51)), 'LIMIT_ALIASES', 'alias count 51 exceeds the limit of 50 (LIMIT_ALIASES)');
+    refused(await firstOf(fragmentChain(3000).replace('query', 'subscription')), 'LIMIT_DEPTH');
+  });
+});
