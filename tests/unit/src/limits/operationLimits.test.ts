@@ -49,6 +49,9 @@ describe('OperationLimits', () => {
     const cheap = limitsOf({ LIMIT_COST: 100 });
     expect(cheap.checkRequest(doc, undefined, { n: names(50) })).toBeUndefined();
     expect(cheap.checkRequest(doc, undefined, { n: names(51) })!.message).toBe('estimated cost 102 exceeds the limit of 100 (LIMIT_COST)');
+    const withDefault = parse(`query ($n: [String!]! = ${JSON.stringify(names(1001))}) { counters(namespace: "a", names: $n) { count } }`);
+    expect(l.checkRequest(withDefault, undefined, {})!.message).toContain('counters with 1001 names');
+    expect(l.checkRequest(withDefault, undefined, { n: ['a'] })).toBeUndefined();
     const items = parse('mutation ($is: [AddCountInput!]!) { addCounts(inputs: $is) { acceptedCount } }');
     expect(l.checkRequest(items, undefined, { is: Array.from({ length: 1001 }, () => ({})) })!.message).toContain('(LIMIT_ADDCOUNTS_ITEMS)');
   });
