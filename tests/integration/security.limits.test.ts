@@ -195,6 +195,19 @@ describe('the compiled path serves what passes and leaves refusals to Apollo', (
   });
 });
 
+describe('queries by GET obey the same limits', () => {
+  const get = async (query: string): Promise<Answer> => {
+    const res = await fetch(`${s.url}?query=${encodeURIComponent(query)}`, { headers: { 'apollo-require-preflight': 'true' } });
+    return { status: res.status, ...((await res.json()) as Omit<Answer, 'status'>) };
+  };
+  it('refuses past a limit, serves at it', async () => {
+    ok(await get(fragmentChain(10)));
+    refused(await get(fragmentChain(11)), 'LIMIT_DEPTH', 'fragment nesting 11 exceeds the limit of 10 (LIMIT_DEPTH)');
+    refused(await get(deep(11)), 'LIMIT_DEPTH', 'query depth 11 exceeds the limit of 10 (LIMIT_DEPTH)');
+    refused(await get(`{ counters(namespace: "ev", names: ${literal(names(1001))}) { count } }`), 'LIMIT_COUNTERS_NAMES');
+  });
+});
+
 describe('request body (HTTP_MAX_BODY_BYTES 1 MiB)', () => {
   const sized = (bytes: number) => {
     const base = JSON.stringify({ query: '{ namespaces { name } }', pad: '' });
