@@ -266,13 +266,16 @@ describe('the attacks of issue #12 are refused fast and hold nothing', () => {
     await attack(); // warm: the first request of a kind pays for code loading and JIT
     const histogram = monitorEventLoopDelay({ resolution: 1 });
     histogram.enable();
+    const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     const a = await attack();
     const ms = performance.now() - t0;
+    const cpu = process.cpuUsage(cpu0);
     histogram.disable();
     check(a);
     const maxDelayMs = histogram.max / 1e6;
-    console.log(`${label}: answered in ${ms.toFixed(1)} ms, event-loop delay max ${maxDelayMs.toFixed(1)} ms`);
+    // CPU time (this process, client included) tells the work apart from a loaded machine's waits.
+    console.log(`${label}: answered in ${ms.toFixed(1)} ms (${((cpu.user + cpu.system) / 1000).toFixed(1)} ms CPU), event-loop delay max ${maxDelayMs.toFixed(1)} ms`);
     expect(ms).toBeLessThan(1000);
     expect(maxDelayMs).toBeLessThan(1000);
     expect(a.status).not.toBe(500);
