@@ -8,10 +8,6 @@ import type { Watcher } from './watch';
 import type { AddInput, ClearInput, WriteResult } from './types';
 import { checkName } from '../validate';
 
-/** Items of an addMany validated between two yields to the event loop. */
-const ADD_CHUNK = 250;
-const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-
 /**
  * The counter operations of the contract: validates each input into an event and hands it
  * to the path of its namespace's mode.
@@ -48,9 +44,6 @@ export class CounterService {
     const cached: Promise<void>[] = [];
     const nowMs = Date.now();
     for (let i = 0; i < inputs.length; i++) {
-      // Validating and making events costs ~10-20 µs an item: a long batch yields to the
-      // event loop between chunks instead of holding it (LIMIT_ADDCOUNTS_ITEMS may be raised).
-      if (i > 0 && i % ADD_CHUNK === 0) await yieldToEventLoop();
       const input = inputs[i]!;
       try {
         const ns = this.namespaces.cached(input.namespace) ?? (await this.namespaces.require(input.namespace));

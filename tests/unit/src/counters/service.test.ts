@@ -240,34 +240,3 @@ describe('CounterService.close', () => {
     expect(bestEffort.flush).toHaveBeenCalledTimes(1);
   });
 });
-
-describe('CounterService.addMany on a long batch', () => {
-  it('yields to the event loop between chunks of items, and keeps one durable call and the input order', async () => {
-    const { service, durable } = setup();
-    let probeRan = false;
-    let probeBeforeDurable = false;
-    durable.add.mockImplementationOnce(async (items: DurableItem[]) => {
-      probeBeforeDurable = probeRan;
-      return new Map<number, WriteResult | CounterError>(items.map((d) => [d.i, { counter: counterOf(d.ns, d.event.name), applied: true }]));
-    });
-    setImmediate(() => (probeRan = true));
-    const out = await service.addMany(Array.from({ length: 1000 }, (_, i) => add('ev', `c${i}`)));
-    expect(probeBeforeDurable).toBe(true);
-    expect(durable.add).toHaveBeenCalledTimes(1);
-    expect(durable.add.mock.calls[0]![0]).toHaveLength(1000);
-    expect(out.map((r) => (r instanceof CounterError ? r.code : r.counter.name))).toEqual(Array.from({ length: 1000 }, (_, i) => `c${i}`));
-  });
-
-  it('does not yield on a short batch', async () => {
-    const { service, durable } = setup();
-    let probeRan = false;
-    let seen: boolean | undefined;
-    durable.add.mockImplementationOnce(async (items: DurableItem[]) => {
-      seen = probeRan;
-      return new Map<number, WriteResult | CounterError>(items.map((d) => [d.i, { counter: counterOf(d.ns, d.event.name), applied: true }]));
-    });
-    setImmediate(() => (probeRan = true));
-    await service.addMany(Array.from({ length: 100 }, (_, i) => add('ev', `c${i}`)));
-    expect(seen).toBe(false);
-  });
-});
