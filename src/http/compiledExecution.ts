@@ -93,6 +93,8 @@ function compile(schema: GraphQLSchema, req: CompiledRequest, limits: OperationL
   const ops = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === 'OperationDefinition');
   const op = req.operationName ? ops.find((o) => o.name?.value === req.operationName) : ops.length === 1 ? ops[0] : undefined;
   if (!op || op.operation === 'subscription') return 'apollo';
+  // Without variables, past a limit (the estimated cost) is for good: not worth compiling.
+  if (!op.variableDefinitions?.length && limits.checkRequest(document, req.operationName, {})) return 'apollo';
   const compiled = compileQuery(schema, document, req.operationName ?? undefined);
   if (!isCompiledQuery(compiled)) return 'apollo';
   documents.set(compiled, document);
