@@ -8,6 +8,7 @@
 const LAYERS = [
   { name: 'root', why: 'the composition root: may import anything', paths: ['^src/(main|app)\\.ts$'] },
   { name: 'http', why: 'transport: serves what the root wires up', paths: ['^src/http/'] },
+  { name: 'limits', why: 'operation limits and introspection policy, shared by every transport', paths: ['^src/limits/'] },
   { name: 'resolvers', why: 'GraphQL -> service calls only', paths: ['^resolvers/'] },
   { name: 'counters', why: 'mode dispatch, best-effort and durable paths, watch', paths: ['^src/counters/'] },
   { name: 'rollup', why: 'the roll-up pipeline: sees seams and base, never the counters', paths: ['^rollup/'] },

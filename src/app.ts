@@ -23,6 +23,7 @@ import { createHttpServer } from './http/server';
 import { traceRequests } from './http/tracing';
 import { attachWebSocket, type WebSocketEndpoint } from './http/websocket';
 import { instrumentBestEffort, instrumentConverged, instrumentStore } from './instrument/seams';
+import { limitsPlugin, OperationLimits } from './limits';
 import { createLogger, type Logger } from './logger';
 import { createMetrics, type Metrics } from './metrics';
 import { NamespaceRegistry } from './namespaces/registry';
@@ -99,21 +100,41 @@ export async function createApp(config: Config): Promise<App> {
     if (auth.enabled) throw unauthenticated('the connection has no credentials');
     return OPEN;
   };
+  // Operation limits and the introspection policy: the same checks on every path (src/limits).
+  const limits = new OperationLimits(schema, config.limits, config.introspection);
+  const formatError: typeof keepCounterErrorCode = (formatted, error) => keepCounterErrorCode(limits.formatError(formatted), error);
   const apollo = new ApolloServer<RequestContext>({
     schema,
     // Subscriptions through a router: its HTTP callback protocol (callback/1.0) beside the
     // websocket passthrough. Inline tracing (ftv1) is on by itself for a subgraph schema.
-    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginSubscriptionCallback({ logger: log })],
+    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginSubscriptionCallback({ logger: log }), limitsPlugin(limits)],
     includeStacktraceInErrorResponses: false,
     logger: log,
-    formatError: keepCounterErrorCode,
+    formatError,
+    parseOptions: limits.parseOptions,
+    validationRules: limits.rules,
+    validationOptions: limits.validationOptions,
+    // The policy is in limits.rules (the same on every path); Apollo's own copy of the
+    // introspection rule would only repeat its error, and it reads NODE_ENV from the process.
+    introspection: true,
+    nodeEnv: config.nodeEnv,
     // Outside NODE_ENV=test Apollo stops itself on SIGTERM, failing the operations still in
     // flight and re-raising the signal: main.ts owns the signals and stops in order.
     stopOnTerminationSignals: false,
   });
   await apollo.start();
 
-  const graphql = apolloHandler(apollo, context, config.http.maxBodyBytes, config.http.compiledExecution ? new CompiledExecution(schema, context, keepCounterErrorCode) : undefined, auth.authenticate);
+  const graphql = apolloHandler(
+    apollo,
+    context,
+    config.http.maxBodyBytes,
+    config.http.compiledExecution ? new CompiledExecution(schema, context, formatError, limits) : undefined,
+    (body, search) => {
+      const refused = limits.precheckRequest(body, search);
+      return refused && JSON.stringify({ errors: [formatError(refused.toJSON(), refused)] });
+    },
+    auth.authenticate,
+  );
   const http = createHttpServer({
     graphql: config.tracing.enabled ? traceRequests(graphql) : graphql,
     ping: () => backends.ping(),
@@ -133,6 +154,7 @@ export async function createApp(config: Config): Promise<App> {
     context: (info) => context(wsPrincipal(info.principal)),
     config,
     log,
+    limits,
     ...(auth.enabled ? { authenticate: auth.authenticate } : {}),
   });
   const port = await http.listen(config.port, config.host);

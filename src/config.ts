@@ -78,15 +78,15 @@ const envSchema = z.object({
   WS_AUTH_TIMEOUT_MS: int(4000, 100, 60_000),
   /** Largest websocket message accepted. */
   WS_MAX_PAYLOAD_BYTES: int(256 * 1024, 1024, 64 * 1024 * 1024),
-  /** Largest HTTP request body accepted (the default fits ~10,000 addCounts items). */
-  HTTP_MAX_BODY_BYTES: int(4 * 1024 * 1024, 1024, 256 * 1024 * 1024),
+  /** Largest HTTP request body accepted (the default fits 1,000 addCounts items, the LIMIT_ADDCOUNTS_ITEMS default, many times over). */
+  HTTP_MAX_BODY_BYTES: int(1024 * 1024, 1024, 256 * 1024 * 1024),
   /** Plain POSTs run compiled (graphql-jit) instead of through Apollo's pipeline; off: every request through Apollo. */
   HTTP_COMPILED_EXECUTION: z.enum(['on', 'off']).default('on'),
   SHUTDOWN_TIMEOUT_MS: int(10_000, 0),
   /** Tracing: on when set (OTLP over HTTP, e.g. http://collector:4318); the SDK's own OTEL_* variables apply too. */
   OTEL_EXPORTER_OTLP_ENDPOINT: z.string().regex(/^https?:\/\/\S+$/, 'an http:// or https:// URL').optional(),
   OTEL_SERVICE_NAME: z.string().min(1).max(200).default('counter-service'),
-  /** `production` turns the explorer off unless GRAPHQL_EXPLORER says otherwise. */
+  /** `production` turns the explorer, introspection, "Did you mean" hints and `_service { sdl }` off by default. */
   NODE_ENV: z.string().optional(),
   /** GraphiQL at GET /graphql for browsers (every asset served by the service); default: on unless NODE_ENV=production. */
   GRAPHQL_EXPLORER: z.enum(['true', 'false']).optional(),
@@ -110,6 +110,18 @@ const envSchema = z.object({
   AUTH_JWKS_TIMEOUT_MS: int(5000, 100, 60_000),
   /** With access control on, /metrics needs a counters:admin token unless this is off. */
   METRICS_AUTH: z.enum(['on', 'off']).default('on'),
+  /** Operation limits (src/limits): every operation is checked against them before any resolver runs. */
+  LIMIT_DEPTH: int(10, 1, 1000),
+  LIMIT_ALIASES: int(50, 0, 100_000),
+  LIMIT_COUNTERS_NAMES: int(1000, 1, 1_000_000),
+  LIMIT_ADDCOUNTS_ITEMS: int(1000, 1, 1_000_000),
+  LIMIT_COST: int(10_000, 1),
+  /** Lexical tokens of one document (parsing stops there); the default fits 1,000 inline addCounts items. */
+  LIMIT_TOKENS: int(30_000, 100, 10_000_000),
+  /** Field selections written in one document: bounds graphql-js's validation, whose overlap check compares repeated fields pairwise. */
+  LIMIT_FIELDS: int(200, 1, 1_000_000),
+  /** Introspection, "Did you mean" hints and `_service { sdl }`: on unless NODE_ENV=production (the explorer turns it on). */
+  GRAPHQL_INTROSPECTION: z.enum(['true', 'false']).optional(),
 });
 
 /** Settings whose values never appear in an error message or a log line. */
@@ -175,7 +187,8 @@ function toConfig(env: z.infer<typeof envSchema>) {
     },
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     tracing: { enabled: env.OTEL_EXPORTER_OTLP_ENDPOINT !== undefined, endpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: env.OTEL_SERVICE_NAME },
-    explorer: env.GRAPHQL_EXPLORER === undefined ? env.NODE_ENV !== 'production' : env.GRAPHQL_EXPLORER === 'true',
+    // Off by default where introspection is (the page cannot show a schema it may not read).
+    explorer: env.GRAPHQL_EXPLORER === undefined ? env.NODE_ENV !== 'production' && env.GRAPHQL_INTROSPECTION !== 'false' : env.GRAPHQL_EXPLORER === 'true',
     auth: {
       jwtSecret: env.AUTH_JWT_SECRET,
       jwksUrl: env.AUTH_JWKS_URL,
@@ -187,6 +200,19 @@ function toConfig(env: z.infer<typeof envSchema>) {
       jwksTimeoutMs: env.AUTH_JWKS_TIMEOUT_MS,
       metrics: env.METRICS_AUTH === 'on',
     },
+    limits: {
+      depth: env.LIMIT_DEPTH,
+      aliases: env.LIMIT_ALIASES,
+      countersNames: env.LIMIT_COUNTERS_NAMES,
+      addCountsItems: env.LIMIT_ADDCOUNTS_ITEMS,
+      cost: env.LIMIT_COST,
+      tokens: env.LIMIT_TOKENS,
+      fields: env.LIMIT_FIELDS,
+    },
+    nodeEnv: env.NODE_ENV,
+    /** Introspection, "Did you mean" hints and `_service { sdl }`: on unless NODE_ENV=production; GRAPHQL_INTROSPECTION overrides; the explorer turns it on. */
+    introspection:
+      env.GRAPHQL_INTROSPECTION !== undefined ? env.GRAPHQL_INTROSPECTION === 'true' : env.GRAPHQL_EXPLORER === 'true' || env.NODE_ENV !== 'production',
   };
 }
 
@@ -213,6 +239,9 @@ export function loadConfig(
     throw new ConfigError(`invalid configuration: ROLLUP_BATCH_MIN (${cfg.rollup.batchMin}) > ROLLUP_BATCH_MAX (${cfg.rollup.batchMax})`);
   }
   checkAuth(cfg.auth);
+  if (parsed.data.GRAPHQL_EXPLORER === 'true' && parsed.data.GRAPHQL_INTROSPECTION === 'false') {
+    throw new ConfigError('invalid configuration: GRAPHQL_EXPLORER=true needs introspection, but GRAPHQL_INTROSPECTION=false');
+  }
   return cfg;
 }
 

@@ -18,6 +18,8 @@ export function apolloHandler(
   context: (principal: Principal) => Promise<RequestContext>,
   maxBodyBytes: number,
   compiled: CompiledExecution | undefined,
+  /** The operation limits' checks that must run before Apollo's (src/limits precheckRequest): a refusal's JSON, or undefined. */
+  precheck: ((body: unknown, search: string) => string | undefined) | undefined,
   /** The caller of a request from its Authorization header; throws UNAUTHENTICATED (src/auth/authenticator.ts). */
   authenticate: (authorization: string | undefined) => Promise<Principal>,
 ): (req: IncomingMessage, res: ServerResponse, search: string) => void {
@@ -48,6 +50,12 @@ export function apolloHandler(
           if (compiled && req.method === 'POST' && (await compiled.serve(body, req.headers, res, principal))) return;
         }
         if (body === undefined) labelRequest(body, search);
+        const refusal = precheck?.(body, search);
+        if (refusal !== undefined) {
+          res.writeHead(400, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+          res.end(`${refusal}\n`);
+          return;
+        }
         const response = await server.executeHTTPGraphQLRequest({
           httpGraphQLRequest: { method: req.method ?? 'GET', headers, search, body },
           context: () => context(principal),

@@ -1,9 +1,10 @@
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
-import { GraphQLError, parse, validate, type DocumentNode, type GraphQLFormattedError, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
+import { GraphQLError, type DocumentNode, type GraphQLFormattedError, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 import { compileQuery, isCompiledQuery, type CompiledQuery } from 'graphql-jit';
 import { LRUCache } from 'lru-cache';
 import type { RequestContext } from '../../resolvers/context';
 import type { Principal } from '../auth/principal';
+import type { OperationLimits } from '../limits';
 
 /** Distinct operation texts kept compiled (clients send a handful; the bound stops an attacker's variety). */
 const MAX_OPERATIONS = 500;
@@ -37,12 +38,15 @@ export interface CompiledRequest {
  */
 export class CompiledExecution {
   private readonly cache = new LRUCache<string, Entry>({ max: MAX_OPERATIONS });
+  /** The document of each compiled operation: the limits check its variables per request. */
+  private readonly documents = new WeakMap<CompiledQuery, DocumentNode>();
 
   constructor(
     private readonly schema: GraphQLSchema,
     /** The context of one request, for the caller its credentials named (checked before serve). */
     private readonly context: (principal: Principal) => Promise<RequestContext>,
     private readonly formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError,
+    private readonly limits: OperationLimits,
   ) {}
 
   /** Answers the request and returns true, or returns false (nothing sent) for Apollo to serve it. */
@@ -51,6 +55,8 @@ export class CompiledExecution {
     if (!req) return false;
     const entry = this.entry(req);
     if (entry === 'apollo' || entry === 'seen') return false;
+    // Past a limit (a list given as a variable, the estimated cost): Apollo refuses it, the same way.
+    if (this.limits.checkRequest(this.documents.get(entry)!, req.operationName, req.variables)) return false;
     const result = await entry.query(undefined, await this.context(principal), req.variables ?? {});
     if (result.errors?.length) {
       // Refused before execution (variables): Apollo answers it (400), nothing ran.
@@ -70,26 +76,30 @@ export class CompiledExecution {
     const key = `${req.operationName ?? ''}\u0000${req.query}`;
     let entry = this.cache.get(key);
     if (entry === undefined) entry = 'seen';
-    else if (entry === 'seen') entry = compile(this.schema, req);
+    else if (entry === 'seen') entry = compile(this.schema, req, this.limits, this.documents);
     else return entry;
     this.cache.set(key, entry);
     return entry;
   }
 }
 
-function compile(schema: GraphQLSchema, req: CompiledRequest): Entry {
+function compile(schema: GraphQLSchema, req: CompiledRequest, limits: OperationLimits, documents: WeakMap<CompiledQuery, DocumentNode>): Entry {
   let document: DocumentNode;
   try {
-    document = parse(req.query);
+    document = limits.parse(req.query);
   } catch {
     return 'apollo';
   }
-  if (validate(schema, document).length > 0) return 'apollo';
+  // Refused documents (graphql-js's rules or the limits) are Apollo's to answer.
+  if (limits.validate(document).length > 0) return 'apollo';
   const ops = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === 'OperationDefinition');
   const op = req.operationName ? ops.find((o) => o.name?.value === req.operationName) : ops.length === 1 ? ops[0] : undefined;
   if (!op || op.operation === 'subscription') return 'apollo';
+  // Without variables, past a limit (the estimated cost) is for good: not worth compiling.
+  if (!op.variableDefinitions?.length && limits.checkRequest(document, req.operationName, {})) return 'apollo';
   const compiled = compileQuery(schema, document, req.operationName ?? undefined);
   if (!isCompiledQuery(compiled)) return 'apollo';
+  documents.set(compiled, document);
   return compiled;
 }
 

@@ -1,5 +1,5 @@
 import type { IncomingMessage, Server } from 'node:http';
-import { GraphQLError, type GraphQLSchema } from 'graphql';
+import { GraphQLError, type DocumentNode, type ExecutionArgs, type GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Config } from '../config';
@@ -8,6 +8,7 @@ import { connectionAuthorization } from '../auth/credentials';
 import { unauthenticated } from '../auth/errors';
 import { expired, type Principal } from '../auth/principal';
 import { CounterError, ErrorCode } from '../errors';
+import { withCode, type OperationLimits } from '../limits';
 import type { Logger } from '../logger';
 import { keepCounterErrorCode } from './formatError';
 
@@ -40,6 +41,8 @@ export interface WebSocketOptions {
    * refuses the connection (4403). Runs before onConnect, within WS_AUTH_TIMEOUT_MS.
    */
   authenticate?: (authorization: unknown) => Promise<Principal>;
+  /** Operation limits and the introspection policy, the same as over HTTP. */
+  limits: OperationLimits;
 }
 
 export interface WebSocketEndpoint {
@@ -90,7 +93,8 @@ export function attachWebSocket(server: Server, opts: WebSocketOptions): WebSock
     return opts.onConnect ? opts.onConnect(info(ctx)) : true;
   };
 
-  const format = (errors: readonly GraphQLError[]) => errors.map((e) => keepCounterErrorCode(e.toJSON(), e));
+  const { limits } = opts;
+  const format = (errors: readonly GraphQLError[]) => errors.map((e) => keepCounterErrorCode(limits.formatError(e.toJSON()), e));
 
   const server$ = useServer<Record<string, unknown>>(
     {
@@ -115,7 +119,7 @@ export function attachWebSocket(server: Server, opts: WebSocketOptions): WebSock
           clearTimeout(timer);
         }
       },
-      onSubscribe: (ctx) => {
+      onSubscribe: (ctx, _id, payload) => {
         // Credentials that ran out since connection_init run nothing more on this connection.
         const principal = (ctx as Ctx).extra.principal;
         if (principal && expired(principal, Date.now())) return [unauthenticated('the token has expired: reconnect with fresh credentials')];
@@ -127,6 +131,7 @@ export function attachWebSocket(server: Server, opts: WebSocketOptions): WebSock
             }),
           ];
         }
+        return checkOperation(limits, opts.schema, payload);
       },
       onNext: (_ctx, _id, _payload, _args, result) => {
         if (!result.errors) return;
@@ -155,4 +160,27 @@ export function attachWebSocket(server: Server, opts: WebSocketOptions): WebSock
       await server$.dispose();
     },
   };
+}
+
+/**
+ * Parses, validates and checks one operation as HTTP does (src/limits: token limit, structure,
+ * rules, then the lists given as variables and the estimated cost), instead of graphql-ws's
+ * own parse and validate. Refusals carry the codes Apollo gives over HTTP.
+ */
+function checkOperation(
+  limits: OperationLimits,
+  schema: GraphQLSchema,
+  payload: { query: string; operationName?: string | null; variables?: Record<string, unknown> | null },
+): readonly GraphQLError[] | ExecutionArgs {
+  let document: DocumentNode;
+  try {
+    document = limits.parse(payload.query);
+  } catch (err) {
+    return [withCode(err instanceof GraphQLError ? err : new GraphQLError(String(err)), 'GRAPHQL_PARSE_FAILED')];
+  }
+  const invalid = limits.validate(document);
+  if (invalid.length > 0) return invalid.map((e) => withCode(e, 'GRAPHQL_VALIDATION_FAILED'));
+  const refused = limits.checkRequest(document, payload.operationName, payload.variables);
+  if (refused) return [refused];
+  return { schema, document, operationName: payload.operationName, variableValues: payload.variables };
 }

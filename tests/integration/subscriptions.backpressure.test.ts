@@ -34,7 +34,8 @@ describe('counterUpdated back-pressure', () => {
   beforeAll(async () => {
     // Every best-effort write publishes (no throttle): 10,000 writes are 10,000 updates.
     // Keepalive far away: a paused client cannot answer pings and would be dropped.
-    s = await startServer({ PUBLISH_THROTTLE_MS: 0, WS_KEEPALIVE_MS: 120_000 });
+    // The padding's 300 aliases are past the default operation limits (50 aliases, 200 fields).
+    s = await startServer({ PUBLISH_THROTTLE_MS: 0, WS_KEEPALIVE_MS: 120_000, LIMIT_ALIASES: ALIASES, LIMIT_FIELDS: ALIASES + 10 });
     await createNamespace(s, 'bp', 'BEST_EFFORT');
   });
   afterAll(async () => {

@@ -4,6 +4,7 @@ import WebSocket from 'ws';
 import { buildSchema } from '../../resolvers';
 import { loadConfig } from '../../src/config';
 import { attachWebSocket, type ConnectionInfo } from '../../src/http/websocket';
+import { OperationLimits } from '../../src/limits';
 import { createNamespace, metric, startServer, waitFor, type TestServer } from './helpers/server';
 import { rawConnection, watch, wsClient, wsUrl } from './helpers/subscriptions';
 
@@ -121,6 +122,7 @@ describe('graphql-ws connection handling', () => {
       schema: buildSchema(),
       config: loadConfig({}, { WS_KEEPALIVE_MS: 0 }),
       log: s.app.log,
+      limits: new OperationLimits(buildSchema(), loadConfig({}).limits, true),
       onConnect: ({ connectionParams }) => (connectionParams.token === 'sesame' ? { welcome: true } : false),
       context: async (info) => {
         seen.push(info);

@@ -92,6 +92,14 @@ const INTS: [string, string, number, number, number | null][] = [
   ['WS_KEEPALIVE_MS', 'ws.keepAliveMs', 12_000, 0, null],
   ['WS_CONNECTION_INIT_TIMEOUT_MS', 'ws.connectionInitTimeoutMs', 10_000, 100, null],
   ['SHUTDOWN_TIMEOUT_MS', 'shutdownTimeoutMs', 10_000, 0, null],
+  ['HTTP_MAX_BODY_BYTES', 'http.maxBodyBytes', 1024 * 1024, 1024, 256 * 1024 * 1024],
+  ['LIMIT_DEPTH', 'limits.depth', 10, 1, 1000],
+  ['LIMIT_ALIASES', 'limits.aliases', 50, 0, 100_000],
+  ['LIMIT_COUNTERS_NAMES', 'limits.countersNames', 1000, 1, 1_000_000],
+  ['LIMIT_ADDCOUNTS_ITEMS', 'limits.addCountsItems', 1000, 1, 1_000_000],
+  ['LIMIT_COST', 'limits.cost', 10_000, 1, null],
+  ['LIMIT_TOKENS', 'limits.tokens', 30_000, 100, 10_000_000],
+  ['LIMIT_FIELDS', 'limits.fields', 200, 1, 1_000_000],
 ];
 
 /** Every enum variable: [name, config path, default, accepted values]. */
@@ -345,5 +353,31 @@ describe('README documents every setting', () => {
     const variables = [...source.matchAll(/^ {2}([A-Z][A-Z0-9_]+):/gm)].map((m) => m[1]!);
     expect(variables.length).toBeGreaterThan(30);
     expect(variables.filter((v) => !readme.includes(`\`${v}\``))).toEqual([]);
+  });
+});
+
+describe('the introspection policy', () => {
+  it.each([
+    [{}, true],
+    [{ NODE_ENV: 'development' }, true],
+    [{ NODE_ENV: 'test' }, true],
+    [{ NODE_ENV: 'production' }, false],
+    [{ NODE_ENV: 'production', GRAPHQL_INTROSPECTION: 'true' }, true],
+    [{ NODE_ENV: 'production', GRAPHQL_EXPLORER: 'true' }, true],
+    [{ NODE_ENV: 'production', GRAPHQL_EXPLORER: 'false' }, false],
+    [{ GRAPHQL_INTROSPECTION: 'false' }, false],
+    [{ GRAPHQL_INTROSPECTION: 'false', GRAPHQL_EXPLORER: 'false' }, false],
+  ])('%j: introspection %s', (env, on) => {
+    expect(loadConfig({}, env).introspection).toBe(on);
+  });
+
+  it.each([['GRAPHQL_INTROSPECTION', 'yes'], ['GRAPHQL_EXPLORER', '1']])('a bad %s (%j) stops the start', (name, value) => {
+    expect(fails({ [name]: value })).toContain(name);
+  });
+
+  it('refuses an explorer without introspection', () => {
+    const msg = fails({ GRAPHQL_EXPLORER: 'true', GRAPHQL_INTROSPECTION: 'false' });
+    expect(msg).toContain('GRAPHQL_EXPLORER');
+    expect(msg).toContain('GRAPHQL_INTROSPECTION');
   });
 });
