@@ -1,12 +1,13 @@
 import type { IncomingMessage, Server } from 'node:http';
 import { GraphQLError, type GraphQLSchema } from 'graphql';
-import { useServer } from 'graphql-ws/use/ws';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { WebSocketServer } from 'ws';
 import type { Config } from '../config';
 import type { RequestContext } from '../../resolvers/context';
 import { ErrorCode } from '../errors';
 import type { Logger } from '../logger';
 import { keepCounterErrorCode } from './formatError';
+import { OriginPolicy } from './origins';
+import { serveGraphqlWs, type WsExtra } from './wsTransport';
 
 /** What a connection told us in `connection_init`, and the upgrade request it came on. */
 export interface ConnectionInfo {
@@ -26,7 +27,7 @@ export interface WebSocketOptions {
   schema: GraphQLSchema;
   /** One operation's context: called per subscribe message, so each gets fresh DataLoaders. */
   context: (info: ConnectionInfo) => Promise<RequestContext>;
-  config: Pick<Config, 'ws' | 'shutdownTimeoutMs'>;
+  config: Pick<Config, 'ws' | 'shutdownTimeoutMs'> & Partial<Pick<Config, 'transport'>>;
   log: Logger;
   onConnect?: ConnectHook;
 }
@@ -46,10 +47,7 @@ const CLOSE_GRACE_MS = 1000;
 /** RFC 6455 1001: the endpoint is going away (server shutdown). */
 const GOING_AWAY = 1001;
 
-interface Extra {
-  socket: WebSocket;
-  request: IncomingMessage;
-}
+type Extra = WsExtra;
 type Ctx = { connectionParams?: Readonly<Record<string, unknown>>; extra: Extra; subscriptions: Record<string, unknown> };
 
 /**
@@ -67,12 +65,26 @@ export function attachWebSocket(server: Server, opts: WebSocketOptions): WebSock
   const { config, log } = opts;
   const maxSubs = config.ws.maxSubscriptionsPerConnection;
 
-  const wss = new WebSocketServer({ server, path: '/graphql', perMessageDeflate: false, maxPayload: config.ws.maxPayloadBytes });
+  const origins = new OriginPolicy(config.transport?.allowedOrigins ?? []);
+  const maxSockets = config.transport?.maxWebSockets ?? Infinity;
+  const wss = new WebSocketServer({
+    server,
+    path: '/graphql',
+    perMessageDeflate: false,
+    maxPayload: config.ws.maxPayloadBytes,
+    // Judged on the upgrade request, before graphql-ws sees the connection: an HTTP answer.
+    verifyClient: ({ req }: { req: IncomingMessage }, done: (ok: boolean, code?: number, message?: string) => void) => {
+      if (!origins.allowsUpgrade(req)) return done(false, 403, 'Origin not allowed');
+      if (wss.clients.size >= maxSockets) return done(false, 503, 'Too many websocket connections');
+      done(true);
+    },
+  });
   const info = (ctx: Ctx): ConnectionInfo => ({ connectionParams: ctx.connectionParams ?? {}, request: ctx.extra.request });
 
   const format = (errors: readonly GraphQLError[]) => errors.map((e) => keepCounterErrorCode(e.toJSON(), e));
 
-  const server$ = useServer<Record<string, unknown>>(
+  const server$ = serveGraphqlWs<Record<string, unknown>>(
+    wss,
     {
       schema: opts.schema,
       connectionInitWaitTimeout: config.ws.connectionInitTimeoutMs,
@@ -94,8 +106,8 @@ export function attachWebSocket(server: Server, opts: WebSocketOptions): WebSock
         }
       },
       onSubscribe: (ctx) => {
-        // The new operation is already registered in ctx.subscriptions.
-        if (Object.keys((ctx as Ctx).subscriptions).length > maxSubs) {
+        // Operations still running, this one included: completed ones count until they end.
+        if ((ctx as Ctx).extra.operations.active > maxSubs) {
           return [
             new GraphQLError(`at most ${maxSubs} subscriptions per connection (WS_MAX_SUBSCRIPTIONS_PER_CONNECTION)`, {
               extensions: { code: ErrorCode.BadUserInput, limit: maxSubs },
@@ -110,8 +122,7 @@ export function attachWebSocket(server: Server, opts: WebSocketOptions): WebSock
       },
       onError: (_ctx, _id, _payload, errors) => format(errors),
     },
-    wss,
-    config.ws.keepAliveMs,
+    { keepAliveMs: config.ws.keepAliveMs, log, formatError: (e) => format([e])[0]! },
   );
 
   return {
