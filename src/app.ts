@@ -98,7 +98,8 @@ export async function createApp(config: Config): Promise<App> {
     graphql: apolloHandler(apollo, context, config.http.maxBodyBytes, config.http.compiledExecution ? new CompiledExecution(schema, context, keepCounterErrorCode) : undefined),
     ping: () => backends.ping(),
     metrics,
-  });
+    notReady: (err) => log.warn({ err }, 'readiness check failed'),
+  }, config.transport);
   const ws = attachWebSocket(http.server, { schema, context: () => context(), config, log });
   const port = await http.listen(config.port, config.host);
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;

@@ -63,6 +63,14 @@ async function connectRedis(url: string, log: Logger, role: 'cmd' | 'sub'): Prom
   return r;
 }
 
+/** Labels a failed ping with the kind of store (GET /readyz names it, never the driver's message). */
+const storeKind =
+  (store: string, ping: () => Promise<unknown>) =>
+  (): Promise<unknown> =>
+    ping().catch((err: unknown) => {
+      throw Object.assign(err instanceof Error ? err : new Error(String(err)), { store });
+    });
+
 export async function createBackends(config: Config, log: Logger): Promise<Backends> {
   const closers: (() => Promise<unknown>)[] = [];
   try {
@@ -84,14 +92,14 @@ export async function createBackends(config: Config, log: Logger): Promise<Backe
         cacheWarned = Date.now();
       });
       pubsub = new RedisPubSub(cmd, sub, log.child({ part: 'pubsub' }), prefix);
-      pings.push(() => cmd.ping(), () => sub.ping());
+      pings.push(storeKind('redis', () => cmd.ping()), storeKind('redis', () => sub.ping()));
     } else {
       bestEffort = new MemoryBestEffortCache();
       convergedCache = new MemoryConvergedCache(config.rollup.localCacheSize);
       pubsub = new MemoryPubSub();
     }
     const store = await createStore(config, log);
-    pings.unshift(() => store.ping());
+    pings.unshift(storeKind(store.kind, () => store.ping()));
     const redisClosers = closers.splice(0);
     return {
       store,

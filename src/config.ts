@@ -71,7 +71,34 @@ const envSchema = z.object({
   /** Plain POSTs run compiled (graphql-jit) instead of through Apollo's pipeline; off: every request through Apollo. */
   HTTP_COMPILED_EXECUTION: z.enum(['on', 'off']).default('on'),
   SHUTDOWN_TIMEOUT_MS: int(10_000, 0),
+  /** Browser origins allowed by CORS and on websocket upgrades: comma-separated exact origins. */
+  ALLOWED_ORIGINS: z
+    .string()
+    .default('')
+    .transform((v) => v.split(',').map((o) => o.trim()).filter(Boolean))
+    .refine((list) => list.every(isOrigin), 'comma-separated origins such as https://app.example.com (scheme://host[:port], no path, no wildcard)'),
+  /** TCP connections the HTTP server holds at once (websockets included); past it new ones are closed. */
+  HTTP_MAX_CONNECTIONS: int(10_000, 1),
+  /** Websocket connections at once; past it an upgrade is answered 503. */
+  WS_MAX_CONNECTIONS: int(5_000, 1),
+  /** A request's headers must arrive within this (slowloris); the whole request within the next. */
+  HTTP_HEADERS_TIMEOUT_MS: int(10_000, 100, 600_000),
+  HTTP_REQUEST_TIMEOUT_MS: int(30_000, 100, 3_600_000),
+  /** A socket with no traffic this long in the middle of a request or response is closed. */
+  HTTP_IDLE_TIMEOUT_MS: int(60_000, 100, 3_600_000),
+  /** An idle keep-alive connection is closed after this (above a load balancer's 60 s idle timeout). */
+  HTTP_KEEPALIVE_TIMEOUT_MS: int(65_000, 100, 600_000),
 });
+
+/** An exact browser origin: scheme://host[:port] as browsers serialize it (lower case, no path). */
+function isOrigin(o: string): boolean {
+  try {
+    const u = new URL(o);
+    return (u.protocol === 'http:' || u.protocol === 'https:') && u.origin === o;
+  } catch {
+    return false;
+  }
+}
 
 export type Config = ReturnType<typeof toConfig>;
 
@@ -125,6 +152,15 @@ function toConfig(env: z.infer<typeof envSchema>) {
       maxBodyBytes: env.HTTP_MAX_BODY_BYTES,
       compiledExecution: env.HTTP_COMPILED_EXECUTION === 'on',
     },
+    transport: {
+      allowedOrigins: env.ALLOWED_ORIGINS,
+      maxConnections: env.HTTP_MAX_CONNECTIONS,
+      maxWebSockets: env.WS_MAX_CONNECTIONS,
+      headersTimeoutMs: env.HTTP_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: env.HTTP_REQUEST_TIMEOUT_MS,
+      idleTimeoutMs: env.HTTP_IDLE_TIMEOUT_MS,
+      keepAliveTimeoutMs: env.HTTP_KEEPALIVE_TIMEOUT_MS,
+    },
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
   };
 }
@@ -149,6 +185,13 @@ export function loadConfig(
   const cfg = toConfig(parsed.data);
   if (cfg.rollup.batchMin > cfg.rollup.batchMax) {
     throw new ConfigError(`invalid configuration: ROLLUP_BATCH_MIN (${cfg.rollup.batchMin}) > ROLLUP_BATCH_MAX (${cfg.rollup.batchMax})`);
+  }
+  const t = cfg.transport;
+  if (t.headersTimeoutMs > t.requestTimeoutMs) {
+    throw new ConfigError(`invalid configuration: HTTP_HEADERS_TIMEOUT_MS (${t.headersTimeoutMs}) > HTTP_REQUEST_TIMEOUT_MS (${t.requestTimeoutMs})`);
+  }
+  if (t.maxWebSockets > t.maxConnections) {
+    throw new ConfigError(`invalid configuration: WS_MAX_CONNECTIONS (${t.maxWebSockets}) > HTTP_MAX_CONNECTIONS (${t.maxConnections}): websockets are HTTP connections`);
   }
   return cfg;
 }
