@@ -14,7 +14,8 @@ import { CounterService } from './counters/service';
 import { Watcher } from './counters/watch';
 import { apolloHandler } from './http/apolloHandler';
 import { CompiledExecution } from './http/compiledExecution';
-import { keepCounterErrorCode } from './http/formatError';
+import { createFormatError } from './http/formatError';
+import { subscriptionsOverHttp } from './http/httpSubscriptions';
 import { createHttpServer } from './http/server';
 import { attachWebSocket, type WebSocketEndpoint } from './http/websocket';
 import { instrumentBestEffort, instrumentConverged, instrumentStore } from './instrument/seams';
@@ -80,14 +81,15 @@ export async function createApp(config: Config): Promise<App> {
 
   const schema = buildSchema();
   const context = async (): Promise<RequestContext> => ({ service, namespaces, loaders: createLoaders(service, namespaces) });
+  const formatError = createFormatError({ production: config.production, log });
   const apollo = new ApolloServer<RequestContext>({
     schema,
     // Subscriptions through a router: its HTTP callback protocol (callback/1.0) beside the
     // websocket passthrough. Inline tracing (ftv1) is on by itself for a subgraph schema.
-    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginSubscriptionCallback({ logger: log })],
+    plugins: [ApolloServerPluginLandingPageDisabled(), subscriptionsOverHttp(ApolloServerPluginSubscriptionCallback({ logger: log }))],
     includeStacktraceInErrorResponses: false,
     logger: log,
-    formatError: keepCounterErrorCode,
+    formatError,
     // Outside NODE_ENV=test Apollo stops itself on SIGTERM, failing the operations still in
     // flight and re-raising the signal: main.ts owns the signals and stops in order.
     stopOnTerminationSignals: false,
@@ -95,12 +97,12 @@ export async function createApp(config: Config): Promise<App> {
   await apollo.start();
 
   const http = createHttpServer({
-    graphql: apolloHandler(apollo, context, config.http.maxBodyBytes, config.http.compiledExecution ? new CompiledExecution(schema, context, keepCounterErrorCode) : undefined),
+    graphql: apolloHandler(apollo, context, config.http.maxBodyBytes, config.http.compiledExecution ? new CompiledExecution(schema, context, formatError) : undefined),
     ping: () => backends.ping(),
     metrics,
     notReady: (err) => log.warn({ err }, 'readiness check failed'),
   }, config.transport);
-  const ws = attachWebSocket(http.server, { schema, context: () => context(), config, log });
+  const ws = attachWebSocket(http.server, { schema, context: () => context(), config, log, formatError });
   const port = await http.listen(config.port, config.host);
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   log.info({ port, store: backends.store.kind }, 'counter service listening');

@@ -88,6 +88,8 @@ const envSchema = z.object({
   HTTP_IDLE_TIMEOUT_MS: int(60_000, 100, 3_600_000),
   /** An idle keep-alive connection is closed after this (above a load balancer's 60 s idle timeout). */
   HTTP_KEEPALIVE_TIMEOUT_MS: int(65_000, 100, 600_000),
+  /** `production`: unexpected errors answer a fixed message and a requestId, details only in the log. */
+  NODE_ENV: z.string().default('development'),
 });
 
 /** An exact browser origin: scheme://host[:port] as browsers serialize it (lower case, no path). */
@@ -152,6 +154,7 @@ function toConfig(env: z.infer<typeof envSchema>) {
       maxBodyBytes: env.HTTP_MAX_BODY_BYTES,
       compiledExecution: env.HTTP_COMPILED_EXECUTION === 'on',
     },
+    production: env.NODE_ENV === 'production',
     transport: {
       allowedOrigins: env.ALLOWED_ORIGINS,
       maxConnections: env.HTTP_MAX_CONNECTIONS,

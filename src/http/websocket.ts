@@ -5,7 +5,7 @@ import type { Config } from '../config';
 import type { RequestContext } from '../../resolvers/context';
 import { ErrorCode } from '../errors';
 import type { Logger } from '../logger';
-import { keepCounterErrorCode } from './formatError';
+import { keepCounterErrorCode, type FormatError } from './formatError';
 import { OriginPolicy } from './origins';
 import { serveGraphqlWs, type WsExtra } from './wsTransport';
 
@@ -30,6 +30,8 @@ export interface WebSocketOptions {
   config: Pick<Config, 'ws' | 'shutdownTimeoutMs'> & Partial<Pick<Config, 'transport'>>;
   log: Logger;
   onConnect?: ConnectHook;
+  /** The service's error formatter (bounded echoes, opaque internal errors); default: codes restored only. */
+  formatError?: FormatError;
 }
 
 export interface WebSocketEndpoint {
@@ -81,7 +83,8 @@ export function attachWebSocket(server: Server, opts: WebSocketOptions): WebSock
   });
   const info = (ctx: Ctx): ConnectionInfo => ({ connectionParams: ctx.connectionParams ?? {}, request: ctx.extra.request });
 
-  const format = (errors: readonly GraphQLError[]) => errors.map((e) => keepCounterErrorCode(e.toJSON(), e));
+  const formatError = opts.formatError ?? keepCounterErrorCode;
+  const format = (errors: readonly GraphQLError[]) => errors.map((e) => formatError(e.toJSON(), e));
 
   const server$ = serveGraphqlWs<Record<string, unknown>>(
     wss,
