@@ -107,3 +107,21 @@ function unexpected(error: unknown): boolean {
   const inner = innermost(error);
   return inner !== error && !(inner instanceof GraphQLError);
 }
+
+/**
+ * graphql-ws sends graphql-js's request errors (syntax, validation, variables, operation
+ * choice) as they come, without a code; Apollo labels the same errors over HTTP. The
+ * websocket gets Apollo's codes too, so clients handle both transports by `extensions.code`.
+ */
+export function withRequestErrorCode(formatted: GraphQLFormattedError): GraphQLFormattedError {
+  if (formatted.extensions?.code !== undefined || formatted.path !== undefined) return formatted;
+  const m = formatted.message;
+  const code = m.startsWith('Syntax Error')
+    ? 'GRAPHQL_PARSE_FAILED'
+    : m.startsWith('Variable "$')
+      ? ErrorCode.BadUserInput
+      : /^(Unable to identify operation|Must provide operation name|Unknown operation named)/.test(m)
+        ? 'OPERATION_RESOLUTION_FAILURE'
+        : 'GRAPHQL_VALIDATION_FAILED';
+  return { ...formatted, extensions: { ...formatted.extensions, code } };
+}

@@ -5,7 +5,7 @@ import type { Config } from '../config';
 import type { RequestContext } from '../../resolvers/context';
 import { ErrorCode } from '../errors';
 import type { Logger } from '../logger';
-import { keepCounterErrorCode, type FormatError } from './formatError';
+import { keepCounterErrorCode, withRequestErrorCode, type FormatError } from './formatError';
 import { OriginPolicy } from './origins';
 import { serveGraphqlWs, type WsExtra } from './wsTransport';
 
@@ -84,7 +84,7 @@ export function attachWebSocket(server: Server, opts: WebSocketOptions): WebSock
   const info = (ctx: Ctx): ConnectionInfo => ({ connectionParams: ctx.connectionParams ?? {}, request: ctx.extra.request });
 
   const formatError = opts.formatError ?? keepCounterErrorCode;
-  const format = (errors: readonly GraphQLError[]) => errors.map((e) => formatError(e.toJSON(), e));
+  const format = (errors: readonly GraphQLError[]) => errors.map((e) => withRequestErrorCode(formatError(e.toJSON(), e)));
 
   const server$ = serveGraphqlWs<Record<string, unknown>>(
     wss,

@@ -89,7 +89,8 @@ describe('browser origins (ALLOWED_ORIGINS)', () => {
 
   it('accepts upgrades from a listed origin, from the service’s own origin, and without Origin (routers)', async () => {
     const own = `http://127.0.0.1:${s.app.port}`;
-    for (const headers of [{ origin: APP }, { origin: own }, { origin: own.replace('http:', 'https:') }, {}]) {
+    const cases: Record<string, string>[] = [{ origin: APP }, { origin: own }, { origin: own.replace('http:', 'https:') }, {}];
+    for (const headers of cases) {
       const r = await upgrade(s.url, headers);
       expect({ headers, opened: r.opened }).toEqual({ headers, opened: true });
       r.ws.close(1000);

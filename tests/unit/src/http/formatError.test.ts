@@ -1,6 +1,6 @@
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { badInput, CounterError, ErrorCode, unavailable } from '../../../../src/errors';
-import { boundError, createFormatError, keepCounterErrorCode } from '../../../../src/http/formatError';
+import { boundError, createFormatError, keepCounterErrorCode, withRequestErrorCode } from '../../../../src/http/formatError';
 
 const validationFailed = (message = 'm'): GraphQLFormattedError => ({
   message,
@@ -132,5 +132,23 @@ describe('createFormatError', () => {
     const f = createFormatError({ production: true, log: logger() });
     const e = new GraphQLError('provided sha does not match query', { extensions: { http: { status: 400 } } });
     expect(f({ message: e.message, extensions: { code: 'INTERNAL_SERVER_ERROR' } }, e)).toEqual({ message: e.message, extensions: { code: 'BAD_REQUEST' } });
+  });
+});
+
+describe('withRequestErrorCode', () => {
+  it.each([
+    ['Syntax Error: Expected Name, found "{".', 'GRAPHQL_PARSE_FAILED'],
+    ['Cannot query field "x" on type "Query".', 'GRAPHQL_VALIDATION_FAILED'],
+    ['Variable "$n" of required type "String!" was not provided.', 'BAD_USER_INPUT'],
+    ['Unable to identify operation', 'OPERATION_RESOLUTION_FAILURE'],
+  ])('labels %s as %s', (message, code) => {
+    expect(withRequestErrorCode({ message }).extensions?.code).toBe(code);
+  });
+
+  it('leaves coded errors and field errors alone', () => {
+    const coded = { message: 'm', extensions: { code: 'BAD_USER_INPUT' } };
+    const field = { message: 'm', path: ['counter'] };
+    expect(withRequestErrorCode(coded)).toBe(coded);
+    expect(withRequestErrorCode(field)).toBe(field);
   });
 });
