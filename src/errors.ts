@@ -39,7 +39,12 @@ export const badInput = (message: string, extra?: Record<string, unknown>): Coun
 export const ECHO_LIMIT = 48;
 
 /** The first ECHO_LIMIT characters of something the client sent, marked when cut. */
-export const clip = (value: string, limit = ECHO_LIMIT): string => (value.length <= limit ? value : `${value.slice(0, limit)}…`);
+export function clip(value: string, limit = ECHO_LIMIT): string {
+  if (value.length <= limit) return value;
+  // Never split a surrogate pair (a lone half would be an invalid character in the answer).
+  const code = value.charCodeAt(limit - 1);
+  return `${value.slice(0, code >= 0xd800 && code <= 0xdbff ? limit - 1 : limit)}…`;
+}
 
 /** A fresh id that ties an answer to the log line holding its details. */
 export const newRequestId = (): string => randomUUID();

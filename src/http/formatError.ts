@@ -19,21 +19,24 @@ export function keepCounterErrorCode(formatted: GraphQLFormattedError, error: un
   return formatted;
 }
 
-/** Longest message an answer carries: our own words plus clipped echoes fit well within it. */
-const MESSAGE_LIMIT = 240;
+/** Longest message an answer carries (characters): our own words plus clipped echoes fit within it. */
+const MESSAGE_LIMIT = 200;
 /** A JSON string literal inside a message (graphql-js quotes the values it repeats). */
 const QUOTED = /"(?:[^"\\]|\\.)*"/g;
+/** A long unquoted run: a number or a literal repeated as it was written ("got 999…"). */
+const LONG_RUN = /[^\s"]{61,}/g;
 
 /**
  * Bounds what an error repeats of the client's input: graphql-js quotes a whole invalid
  * variable value ("Variable "$x" got invalid value …"), a scalar's refusal may add it again;
- * a megabyte sent must not come back twice. Each quoted run keeps ECHO_LIMIT characters, the
- * message MESSAGE_LIMIT, string extensions ECHO_LIMIT.
+ * a megabyte sent must not come back twice. Each quoted value and each long unquoted run
+ * keeps ECHO_LIMIT characters, the message MESSAGE_LIMIT, string extensions ECHO_LIMIT.
  */
 export function boundError(formatted: GraphQLFormattedError): GraphQLFormattedError {
   let message = formatted.message;
   if (message.length > ECHO_LIMIT) {
-    message = message.replace(QUOTED, (q) => (q.length <= ECHO_LIMIT + 2 ? q : `${q.slice(0, ECHO_LIMIT + 1)}…"`));
+    message = message.replace(QUOTED, (q) => (q.length <= ECHO_LIMIT + 2 ? q : `"${clip(q.slice(1, -1))}"`));
+    message = message.replace(LONG_RUN, (run) => clip(run));
     message = clip(message, MESSAGE_LIMIT);
   }
   let extensions = formatted.extensions;

@@ -44,7 +44,9 @@ export function serveGraphqlWs<P extends Record<string, unknown>>(
       opts.log.error({ err }, 'websocket operation failed');
       socket.close(CloseCode.InternalServerError, 'Internal server error');
     };
-    socket.once('error', internalError);
+    // A peer's protocol error (bad UTF-8, a frame over WS_MAX_PAYLOAD_BYTES): ws has already
+    // closed the connection with the fitting code (1007, 1009); nothing of ours failed.
+    socket.on('error', (err) => opts.log.debug({ err }, 'websocket protocol error'));
     let onMessage: ((data: string) => Promise<void>) | undefined;
     const send = (data: string): Promise<void> =>
       new Promise((resolve, reject) => {

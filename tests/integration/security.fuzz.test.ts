@@ -344,3 +344,80 @@ describe('fuzzing the transport (fixed seed)', () => {
     expect(await readBack()).toBe(before);
   });
 });
+
+/** The server errors the fuzzing found, each pinned down (Apollo's path, the compiled path, GET). */
+describe('what the fuzzing found', () => {
+  let s: TestServer;
+  beforeAll(async () => {
+    s = await startServer();
+    await createNamespace(s, NS, 'ACCURATE');
+  });
+  afterAll(() => s.stop());
+
+  const postJson = async (body: unknown) => {
+    const res = await fetch(s.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const text = await res.text();
+    return { status: res.status, text, body: JSON.parse(text) as { data?: unknown; errors?: { message: string; path?: unknown[]; extensions?: { code?: string } }[] } };
+  };
+  const getQs = async (params: Record<string, string>) => {
+    const res = await fetch(`${s.url}?${new URLSearchParams(params)}`, { headers: { 'apollo-require-preflight': 'true' } });
+    return { status: res.status, body: (await res.json()) as { errors?: { message: string; extensions?: { code?: string } }[] } };
+  };
+
+  it('an unknown __typename in _entities fails only its own representation (every time: Apollo, then compiled)', async () => {
+    const query = 'query ($r: [_Any!]!) { _entities(representations: $r) { ... on Counter { count } } }';
+    const r = [{ __typename: 'Nope' }, { __typename: 'Counter', namespace: NS, name: 'a' }, 7, { __typename: 'Query' }];
+    for (let i = 0; i < 3; i++) {
+      const { status, body } = await postJson({ query, variables: { r } });
+      expect(status).toBe(200);
+      expect(body.data).toEqual({ _entities: [null, { count: '0' }, null, null] });
+      expect(body.errors!.map((e) => [e.path, e.extensions?.code]).sort()).toEqual([
+        [['_entities', 0], 'BAD_USER_INPUT'],
+        [['_entities', 2], 'BAD_USER_INPUT'],
+        [['_entities', 3], 'BAD_USER_INPUT'],
+      ]);
+    }
+  });
+
+  it('a subscription by POST or GET is a 4xx BAD_REQUEST', async () => {
+    const query = `subscription { counterUpdated(namespace: "${NS}", name: "a") { count } }`;
+    const post = await postJson({ query });
+    expect(post.status).toBe(400);
+    expect(post.body.errors).toEqual([{ message: 'subscriptions are served over websocket at /graphql (graphql-transport-ws)', extensions: { code: 'BAD_REQUEST' } }]);
+    const get = await getQs({ query });
+    expect(get.status).toBe(405);
+    expect(get.body.errors?.[0]?.extensions?.code).toBe('BAD_REQUEST');
+  });
+
+  it('a malformed extensions.subscription is 400 BAD_REQUEST before any callback is made', async () => {
+    const query = `subscription { counterUpdated(namespace: "${NS}", name: "a") { count } }`;
+    for (const subscription of [5, {}, { callbackUrl: 'file:///etc/passwd', subscriptionId: 'a', verifier: 'v' }, { callbackUrl: 'http://x/', subscriptionId: 1, verifier: 'v' }]) {
+      const r = await postJson({ query, extensions: { subscription } });
+      expect({ subscription, status: r.status, code: r.body.errors?.[0]?.extensions?.code }).toEqual({ subscription, status: 400, code: 'BAD_REQUEST' });
+    }
+    const onQuery = await postJson({ query: '{ namespaces { name } }', extensions: { subscription: { callbackUrl: 'http://127.0.0.1:1/', subscriptionId: 'a', verifier: 'v' } } });
+    expect(onQuery.status).toBe(400);
+    expect(onQuery.body.errors?.[0]?.message).toContain('subscription operations only');
+  });
+
+  it('GET with extensions (a persisted query that does not match) is 400 BAD_REQUEST', async () => {
+    const r = await getQs({ query: '{ namespaces { name } }', extensions: JSON.stringify({ persistedQuery: { version: 1, sha256Hash: 'abc' } }) });
+    expect(r.status).toBe(400);
+    expect(r.body.errors?.[0]?.extensions?.code).toBe('BAD_REQUEST');
+  });
+
+  it('repeats at most a short prefix of a huge or long input', async () => {
+    const longLong = '9'.repeat(4_000_000);
+    const started = Date.now();
+    const long = await postJson({ query: `mutation ($d: Long!) { addCount(input: {namespace: "${NS}", name: "a", delta: $d}) { counter { count } } }`, variables: { d: longLong } });
+    expect(Date.now() - started).toBeLessThan(3000);
+    const name = await postJson({ query: `{ counter(namespace: "${NS}", name: "${'n'.repeat(300)}") { count } }` });
+    const variable = await postJson({ query: 'query ($n: [String!]!) { counters(namespace: "fz", names: $n) { count } }', variables: { n: [{ v: 'v'.repeat(5000) }] } });
+    for (const r of [long, name, variable]) {
+      expect(r.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+      for (const e of r.body.errors!) expect(e.message.length).toBeLessThanOrEqual(201);
+      expect(r.text.length).toBeLessThan(1000);
+    }
+    expect(long.text).not.toContain('9'.repeat(49));
+  });
+});

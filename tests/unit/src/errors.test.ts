@@ -81,5 +81,6 @@ describe('clip', () => {
     expect(clip('x'.repeat(48))).toBe('x'.repeat(48));
     expect(clip('x'.repeat(49))).toBe(`${'x'.repeat(48)}…`);
     expect(clip('abcdef', 3)).toBe('abc…');
+    expect(clip('ab𝄞cd', 3)).toBe('ab…');
   });
 });

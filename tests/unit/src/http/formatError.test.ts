@@ -69,7 +69,8 @@ describe('boundError', () => {
   it('clips every long quoted value and bounds the message', () => {
     const big = 'x'.repeat(4_000_000);
     const out = boundError({ message: `Variable "$d" got invalid value ${JSON.stringify(big)}; Long must be ... (got ${big})`, extensions: { code: 'BAD_USER_INPUT' } });
-    expect(out.message.length).toBeLessThanOrEqual(241);
+    expect(out.message.length).toBeLessThanOrEqual(201);
+    expect(out.message).not.toContain('x'.repeat(49));
     expect(out.message).toContain(`"${'x'.repeat(48)}…"`);
     expect(out.message.endsWith('…')).toBe(true);
   });
@@ -79,6 +80,11 @@ describe('boundError', () => {
     expect(boundError(short)).toBe(short);
     const out = boundError({ message: 'm', extensions: { code: 'NAMESPACE_NOT_FOUND', namespace: 'n'.repeat(300), limit: 5 } });
     expect(out.extensions).toEqual({ code: 'NAMESPACE_NOT_FOUND', namespace: `${'n'.repeat(48)}…`, limit: 5 });
+  });
+
+  it('clips a long unquoted run (a number repeated as written)', () => {
+    const out = boundError({ message: `String cannot represent a non string value: ${'9'.repeat(1000)}` });
+    expect(out.message).toBe(`String cannot represent a non string value: ${'9'.repeat(48)}…`);
   });
 
   it('handles escaped quotes inside a quoted value', () => {
