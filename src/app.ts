@@ -97,7 +97,7 @@ export async function createApp(config: Config): Promise<App> {
   await apollo.start();
 
   const http = createHttpServer({
-    graphql: apolloHandler(apollo, context, config.http.maxBodyBytes, config.http.compiledExecution ? new CompiledExecution(schema, context, formatError) : undefined),
+    graphql: apolloHandler(apollo, context, config.http.maxBodyBytes, config.http.compiledExecution ? new CompiledExecution(schema, context, formatError) : undefined, log),
     ping: () => backends.ping(),
     metrics,
     notReady: (err) => log.warn({ err }, 'readiness check failed'),
