@@ -35,8 +35,12 @@ export class OperationGate {
     private readonly deliver: (raw: string) => Promise<void>,
     /** Closes the connection (a protocol violation). */
     private readonly close: (code: number, reason: string) => void,
-    /** A handler failed (graphql-ws threw); `id` is the operation's when it was a subscribe. */
-    private readonly failed: (err: unknown, id: string | undefined) => void,
+    /**
+     * A handler failed (graphql-ws threw). `id` is the operation's when it was a subscribe;
+     * `completed` when the client had already completed it (an answer for that id would be
+     * taken for a newer operation reusing it).
+     */
+    private readonly failed: (err: unknown, id: string | undefined, completed: boolean) => void,
   ) {}
 
   /** Subscribe handlers graphql-ws is running on this connection (completed ones included until they end). */
@@ -76,7 +80,7 @@ export class OperationGate {
     if (fresh) this.ops.set(id, op);
     this.running++;
     this.deliver(raw)
-      .catch((err: unknown) => this.failed(err, id))
+      .catch((err: unknown) => this.failed(err, id, op.completed))
       .finally(() => {
         this.running--;
         if (this.ops.get(id) !== op) return;
@@ -86,7 +90,7 @@ export class OperationGate {
   }
 
   private pass(raw: string, id: string | undefined): void {
-    this.deliver(raw).catch((err: unknown) => this.failed(err, id));
+    this.deliver(raw).catch((err: unknown) => this.failed(err, id, false));
   }
 }
 

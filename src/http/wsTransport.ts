@@ -56,10 +56,9 @@ export function serveGraphqlWs<P extends Record<string, unknown>>(
     const operations = new OperationGate(
       (raw) => (onMessage ? onMessage(raw) : Promise.resolve()),
       (code, reason) => socket.close(code, reason),
-      (err, id) => {
-        if (id !== undefined && err instanceof GraphQLError) {
-          void send(JSON.stringify({ id, type: 'error', payload: [opts.formatError(err)] })).catch(() => undefined);
-        } else internalError(err);
+      (err, id, completed) => {
+        if (id === undefined || !(err instanceof GraphQLError)) return internalError(err);
+        if (!completed) void send(JSON.stringify({ id, type: 'error', payload: [opts.formatError(err)] })).catch(() => undefined);
       },
     );
 

@@ -93,3 +93,26 @@ describe('OperationGate', () => {
     expect(h.delivered.filter((d) => d === 'subscribe:z')).toHaveLength(1);
   });
 });
+
+describe('OperationGate failures', () => {
+  it('reports a failed subscribe with its id, and whether the client had completed it meanwhile', async () => {
+    const failures: [string, string | undefined, boolean][] = [];
+    const rejecters: ((e: Error) => void)[] = [];
+    const gate = new OperationGate(
+      (raw) => ((JSON.parse(raw) as { type: string }).type === 'subscribe' ? new Promise<void>((_r, reject) => rejecters.push(reject)) : Promise.resolve()),
+      () => undefined,
+      (err, id, completed) => failures.push([(err as Error).message, id, completed]),
+    );
+    gate.receive(JSON.stringify({ id: 'a', type: 'subscribe', payload: { query: 'x' } }));
+    gate.receive(JSON.stringify({ id: 'b', type: 'subscribe', payload: { query: 'x' } }));
+    gate.receive(JSON.stringify({ id: 'b', type: 'complete' }));
+    rejecters[0]!(new Error('parse a'));
+    rejecters[1]!(new Error('parse b'));
+    await new Promise((r) => setImmediate(r));
+    expect(failures).toEqual([
+      ['parse a', 'a', false],
+      ['parse b', 'b', true],
+    ]);
+    expect(gate.active).toBe(0);
+  });
+});
