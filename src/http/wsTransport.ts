@@ -38,8 +38,8 @@ export function serveGraphqlWs<P extends Record<string, unknown>>(
   wss.on('error', (err) => opts.log.error({ err }, 'websocket server error'));
 
   wss.on('connection', (socket, request) => {
-    // The HTTP server's idle timeout must not cut a websocket: keep-alive pings judge it.
-    request.socket.setTimeout(0);
+    // HTTP_IDLE_TIMEOUT_MS does not apply here: ws clears the socket's timeout on upgrade, and
+    // the keep-alive pings below judge a quiet peer.
     const internalError = (err: unknown): void => {
       opts.log.error({ err }, 'websocket operation failed');
       socket.close(CloseCode.InternalServerError, 'Internal server error');
