@@ -59,14 +59,14 @@ const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?
 
 export function parseDateTime(value: unknown): Date {
   if (typeof value !== 'string' || !RFC3339.test(value)) {
-    throw badInput(`DateTime must be an RFC 3339 string with a zone, e.g. 2024-10-05T14:48:00Z (got ${JSON.stringify(value)})`);
+    throw badInput(`DateTime must be an RFC 3339 string with a zone, e.g. 2024-10-05T14:48:00Z (got ${typeof value === 'string' ? JSON.stringify(clip(value)) : JSON.stringify(value)})`);
   }
   const d = new Date(value);
   // Date rolls impossible fields over (2024-02-30 -> 03-01, 24:00 -> next day): refuse them.
   const [, y, mo, da, h] = RFC3339.exec(value)!.map(Number) as number[];
   const daysInMonth = new Date(Date.UTC(y!, mo!, 0)).getUTCDate();
   if (Number.isNaN(d.getTime()) || mo! < 1 || mo! > 12 || da! < 1 || da! > daysInMonth || h! > 23) {
-    throw badInput(`DateTime ${JSON.stringify(value)} is not a valid instant`);
+    throw badInput(`DateTime ${JSON.stringify(clip(value))} is not a valid instant`);
   }
   return d;
 }

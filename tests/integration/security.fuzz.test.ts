@@ -224,6 +224,17 @@ const echoes = (message: string, input: string): boolean => {
   for (let i = 0; i + MAX_ECHO < message.length; i++) if (input.includes(message.slice(i, i + MAX_ECHO + 1))) return true;
   return false;
 };
+/** Every `message` string inside a response's data. */
+const dataMessages = (data: unknown, out: string[] = []): string[] => {
+  if (Array.isArray(data)) for (const d of data) dataMessages(d, out);
+  else if (typeof data === 'object' && data !== null) {
+    for (const [k, v] of Object.entries(data)) {
+      if (k === 'message' && typeof v === 'string') out.push(v);
+      else dataMessages(v, out);
+    }
+  }
+  return out;
+};
 const errorProblems = (errors: unknown, input: string): string[] => {
   if (!Array.isArray(errors)) return [];
   const problems: string[] = [];
@@ -280,7 +291,11 @@ describe('fuzzing the transport (fixed seed)', () => {
           problems.push(`not JSON: ${body.slice(0, 100)}`);
         }
         const list = Array.isArray(parsed) ? parsed : [parsed];
-        for (const p of list) problems.push(...errorProblems((p as { errors?: unknown } | null)?.errors, input));
+        for (const p of list) {
+          problems.push(...errorProblems((p as { errors?: unknown } | null)?.errors, input));
+          // Refusals carried as data (addCounts items) are bounded the same way.
+          for (const m of dataMessages((p as { data?: unknown } | null)?.data)) if (echoes(m, input)) problems.push(`data echoes over ${MAX_ECHO} bytes: ${m.slice(0, 120)}…`);
+        }
       }
       for (const problem of problems) violations.push({ input: `${c.method} ${c.search.slice(0, 150)} ${JSON.stringify(c.headers)} ${String(c.body ?? '').slice(0, 300)}`, problem });
     };
@@ -412,6 +427,9 @@ describe('what the fuzzing found', () => {
     const long = await postJson({ query: `mutation ($d: Long!) { addCount(input: {namespace: "${NS}", name: "a", delta: $d}) { counter { count } } }`, variables: { d: longLong } });
     expect(Date.now() - started).toBeLessThan(3000);
     const name = await postJson({ query: `{ counter(namespace: "${NS}", name: "${'n'.repeat(300)}") { count } }` });
+    const item = await postJson({ query: 'mutation ($i: [AddCountInput!]!) { addCounts(inputs: $i) { items { error { code message } } } }', variables: { i: [{ namespace: NS, name: 'q'.repeat(300), delta: '1' }] } });
+    expect(item.text).not.toContain('q'.repeat(49));
+    expect(item.text).toContain('BAD_USER_INPUT');
     const variable = await postJson({ query: 'query ($n: [String!]!) { counters(namespace: "fz", names: $n) { count } }', variables: { n: [{ v: 'v'.repeat(5000) }] } });
     for (const r of [long, name, variable]) {
       expect(r.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
