@@ -32,19 +32,12 @@ export interface HttpServer {
 const IDLE_CLOSE_GRACE_MS = 250;
 const IDLE_CLOSE_EVERY_MS = 50;
 
-/** Node's defaults (no connection cap, 60 s for headers, 5 min per request) suit no public service. */
-const DEFAULT_TRANSPORT: Config['transport'] = {
-  allowedOrigins: [],
-  maxConnections: 10_000,
-  maxWebSockets: 5_000,
-  headersTimeoutMs: 10_000,
-  requestTimeoutMs: 30_000,
-  idleTimeoutMs: 60_000,
-  keepAliveTimeoutMs: 65_000,
-};
-
 /** The node:http server: /graphql, health, readiness and metrics, and the graceful drain. */
-export function createHttpServer(routes: HttpRoutes, transport: Config['transport'] = DEFAULT_TRANSPORT): HttpServer {
+/**
+ * `transport`: Node's own defaults (no connection cap, 60 s for headers, 5 min per request)
+ * suit no public service, so every bound is a setting (config.ts).
+ */
+export function createHttpServer(routes: HttpRoutes, transport: Config['transport']): HttpServer {
   const origins = new OriginPolicy(transport.allowedOrigins);
   let ready = true;
   // Responses not finished yet: on stop they are told to close their connection afterwards.

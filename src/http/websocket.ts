@@ -27,7 +27,7 @@ export interface WebSocketOptions {
   schema: GraphQLSchema;
   /** One operation's context: called per subscribe message, so each gets fresh DataLoaders. */
   context: (info: ConnectionInfo) => Promise<RequestContext>;
-  config: Pick<Config, 'ws' | 'shutdownTimeoutMs'> & Partial<Pick<Config, 'transport'>>;
+  config: Pick<Config, 'ws' | 'shutdownTimeoutMs' | 'transport'>;
   log: Logger;
   onConnect?: ConnectHook;
   /** The service's error formatter (bounded echoes, opaque internal errors); default: codes restored only. */
@@ -67,8 +67,8 @@ export function attachWebSocket(server: Server, opts: WebSocketOptions): WebSock
   const { config, log } = opts;
   const maxSubs = config.ws.maxSubscriptionsPerConnection;
 
-  const origins = new OriginPolicy(config.transport?.allowedOrigins ?? []);
-  const maxSockets = config.transport?.maxWebSockets ?? Infinity;
+  const origins = new OriginPolicy(config.transport.allowedOrigins);
+  const maxSockets = config.transport.maxWebSockets;
   const wss = new WebSocketServer({
     server,
     path: '/graphql',
