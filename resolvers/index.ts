@@ -6,6 +6,7 @@ import gql from 'graphql-tag';
 import type { Resolvers } from './generated/graphql';
 import { DateTimeScalar, LongScalar } from '../src/scalars';
 import { Counter, Namespace } from './counter';
+import { guardEntities } from './entities';
 import { Mutation } from './mutation';
 import { Query } from './query';
 import { Subscription } from './subscription';
@@ -36,5 +37,7 @@ export const resolvers: Resolvers = {
 
 export function buildSchema(): GraphQLSchema {
   // The generated Resolvers type is stricter than @apollo/subgraph's resolver map type.
-  return buildSubgraphSchema({ typeDefs: gql(loadTypeDefs()), resolvers: resolvers as never });
+  const schema = buildSubgraphSchema({ typeDefs: gql(loadTypeDefs()), resolvers: resolvers as never });
+  guardEntities(schema);
+  return schema;
 }

@@ -18,7 +18,8 @@ import { Watcher } from './counters/watch';
 import { apolloHandler } from './http/apolloHandler';
 import { CompiledExecution } from './http/compiledExecution';
 import { createExplorer } from './http/explorer';
-import { keepCounterErrorCode } from './http/formatError';
+import { createFormatError, type FormatError } from './http/formatError';
+import { subscriptionsOverHttp } from './http/httpSubscriptions';
 import { createHttpServer } from './http/server';
 import { traceRequests } from './http/tracing';
 import { attachWebSocket, type WebSocketEndpoint } from './http/websocket';
@@ -102,12 +103,15 @@ export async function createApp(config: Config): Promise<App> {
   };
   // Operation limits and the introspection policy: the same checks on every path (src/limits).
   const limits = new OperationLimits(schema, config.limits, config.introspection);
-  const formatError: typeof keepCounterErrorCode = (formatted, error) => keepCounterErrorCode(limits.formatError(formatted), error);
+  // Bounded echoes and opaque internal errors (src/http/formatError.ts), after the limits'
+  // policy took "Did you mean" hints out where introspection is off.
+  const baseFormatError = createFormatError({ production: config.production, log });
+  const formatError: FormatError = (formatted, error) => baseFormatError(limits.formatError(formatted), error);
   const apollo = new ApolloServer<RequestContext>({
     schema,
     // Subscriptions through a router: its HTTP callback protocol (callback/1.0) beside the
     // websocket passthrough. Inline tracing (ftv1) is on by itself for a subgraph schema.
-    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginSubscriptionCallback({ logger: log }), limitsPlugin(limits)],
+    plugins: [ApolloServerPluginLandingPageDisabled(), subscriptionsOverHttp(ApolloServerPluginSubscriptionCallback({ logger: log })), limitsPlugin(limits)],
     includeStacktraceInErrorResponses: false,
     logger: log,
     formatError,
@@ -134,27 +138,33 @@ export async function createApp(config: Config): Promise<App> {
       return refused && JSON.stringify({ errors: [formatError(refused.toJSON(), refused)] });
     },
     auth.authenticate,
+    log,
   );
-  const http = createHttpServer({
-    graphql: config.tracing.enabled ? traceRequests(graphql) : graphql,
-    ping: () => backends.ping(),
-    metrics,
-    explorer: config.explorer ? createExplorer() : undefined,
-    // With access control on, metrics are an administrator's (METRICS_AUTH=off opens them).
-    ...(auth.enabled && config.auth.metrics
-      ? {
-          authorizeMetrics: async (authorization: string | undefined) => {
-            if (!can(await auth.authenticate(authorization), 'admin')) throw forbidden('admin');
-          },
-        }
-      : {}),
-  });
+  const http = createHttpServer(
+    {
+      graphql: config.tracing.enabled ? traceRequests(graphql) : graphql,
+      ping: () => backends.ping(),
+      metrics,
+      notReady: (err) => log.warn({ err }, 'readiness check failed'),
+      explorer: config.explorer ? createExplorer() : undefined,
+      // With access control on, metrics are an administrator's (METRICS_AUTH=off opens them).
+      ...(auth.enabled && config.auth.metrics
+        ? {
+            authorizeMetrics: async (authorization: string | undefined) => {
+              if (!can(await auth.authenticate(authorization), 'admin')) throw forbidden('admin');
+            },
+          }
+        : {}),
+    },
+    config.transport,
+  );
   const ws = attachWebSocket(http.server, {
     schema,
     context: (info) => context(wsPrincipal(info.principal)),
     config,
     log,
     limits,
+    formatError,
     ...(auth.enabled ? { authenticate: auth.authenticate } : {}),
   });
   const port = await http.listen(config.port, config.host);

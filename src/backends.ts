@@ -130,7 +130,8 @@ export async function createBackends(
     let bestEffort: BestEffortCache;
     let convergedCache: ConvergedCache;
     let pubsub: PubSub;
-    const pings: [string, () => Promise<unknown>][] = [];
+    // [what, the kind of store GET /readyz names (never the driver's message), ping]
+    const pings: [string, string, () => Promise<unknown>][] = [];
     if (config.redisUrl) {
       const prefix = config.redisKeyPrefix;
       const timeouts = {
@@ -152,7 +153,7 @@ export async function createBackends(
         cacheWarned = Date.now();
       }, config.redisCommandTimeoutMs);
       pubsub = new RedisPubSub(cmd, sub, log.child({ part: 'pubsub' }), prefix);
-      pings.push(['redis (commands)', () => cmd.ping()], ['redis (subscriber)', () => sub.ping()]);
+      pings.push(['redis (commands)', 'redis', () => cmd.ping()], ['redis (subscriber)', 'redis', () => sub.ping()]);
     } else {
       const memory = new MemoryBestEffortCache({
         maxCounters: config.bestEffortMaxCounters,
@@ -165,7 +166,7 @@ export async function createBackends(
       pubsub = new MemoryPubSub();
     }
     const store = await createStore(config, log);
-    pings.unshift([`${store.kind} store`, () => store.ping()]);
+    pings.unshift([`${store.kind} store`, store.kind, () => store.ping()]);
     const redisClosers = closers.splice(0);
     return {
       store,
@@ -176,9 +177,9 @@ export async function createBackends(
       // backend must not hang GET /readyz (load balancers then see neither answer).
       async ping() {
         await Promise.all(
-          pings.map(([what, p]) =>
+          pings.map(([what, store, p]) =>
             within(config.readyzTimeoutMs, p()).catch((err: unknown) => {
-              throw new Error(`${what}: ${err instanceof Error ? err.message : String(err)}`);
+              throw Object.assign(new Error(`${what}: ${err instanceof Error ? err.message : String(err)}`), { store, cause: err });
             }),
           ),
         );

@@ -86,7 +86,7 @@ const envSchema = z.object({
   /** Tracing: on when set (OTLP over HTTP, e.g. http://collector:4318); the SDK's own OTEL_* variables apply too. */
   OTEL_EXPORTER_OTLP_ENDPOINT: z.string().regex(/^https?:\/\/\S+$/, 'an http:// or https:// URL').optional(),
   OTEL_SERVICE_NAME: z.string().min(1).max(200).default('counter-service'),
-  /** `production` turns the explorer, introspection, "Did you mean" hints and `_service { sdl }` off by default. */
+  /** `production` turns the explorer, introspection, "Did you mean" hints and `_service { sdl }` off by default, and makes unexpected errors opaque (a fixed message and a requestId; details only in the log). */
   NODE_ENV: z.string().optional(),
   /** GraphiQL at GET /graphql for browsers (every asset served by the service); default: on unless NODE_ENV=production. */
   GRAPHQL_EXPLORER: z.enum(['true', 'false']).optional(),
@@ -122,10 +122,37 @@ const envSchema = z.object({
   LIMIT_FIELDS: int(200, 1, 1_000_000),
   /** Introspection, "Did you mean" hints and `_service { sdl }`: on unless NODE_ENV=production (the explorer turns it on). */
   GRAPHQL_INTROSPECTION: z.enum(['true', 'false']).optional(),
+  /** Browser origins allowed by CORS and on websocket upgrades: comma-separated exact origins. */
+  ALLOWED_ORIGINS: z
+    .string()
+    .default('')
+    .transform((v) => v.split(',').map((o) => o.trim()).filter(Boolean))
+    .refine((list) => list.every(isOrigin), 'comma-separated origins such as https://app.example.com (scheme://host[:port], no path, no wildcard)'),
+  /** TCP connections the HTTP server holds at once (websockets included); past it new ones are closed. */
+  HTTP_MAX_CONNECTIONS: int(10_000, 1),
+  /** Websocket connections at once; past it an upgrade is answered 503. */
+  WS_MAX_CONNECTIONS: int(5_000, 1),
+  /** A request's headers must arrive within this (slowloris); the whole request within the next. */
+  HTTP_HEADERS_TIMEOUT_MS: int(10_000, 100, 600_000),
+  HTTP_REQUEST_TIMEOUT_MS: int(30_000, 100, 3_600_000),
+  /** A socket with no traffic this long in the middle of a request or response is closed. */
+  HTTP_IDLE_TIMEOUT_MS: int(60_000, 100, 3_600_000),
+  /** An idle keep-alive connection is closed after this (above a load balancer's 60 s idle timeout). */
+  HTTP_KEEPALIVE_TIMEOUT_MS: int(65_000, 100, 600_000),
 });
 
 /** Settings whose values never appear in an error message or a log line. */
 const SECRET_SETTINGS = new Set(['AUTH_JWT_SECRET', 'CASSANDRA_PASSWORD']);
+
+/** An exact browser origin: scheme://host[:port] as browsers serialize it (lower case, no path). */
+function isOrigin(o: string): boolean {
+  try {
+    const u = new URL(o);
+    return (u.protocol === 'http:' || u.protocol === 'https:') && u.origin === o;
+  } catch {
+    return false;
+  }
+}
 
 export type Config = ReturnType<typeof toConfig>;
 
@@ -185,6 +212,16 @@ function toConfig(env: z.infer<typeof envSchema>) {
       maxBodyBytes: env.HTTP_MAX_BODY_BYTES,
       compiledExecution: env.HTTP_COMPILED_EXECUTION === 'on',
     },
+    production: env.NODE_ENV === 'production',
+    transport: {
+      allowedOrigins: env.ALLOWED_ORIGINS,
+      maxConnections: env.HTTP_MAX_CONNECTIONS,
+      maxWebSockets: env.WS_MAX_CONNECTIONS,
+      headersTimeoutMs: env.HTTP_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: env.HTTP_REQUEST_TIMEOUT_MS,
+      idleTimeoutMs: env.HTTP_IDLE_TIMEOUT_MS,
+      keepAliveTimeoutMs: env.HTTP_KEEPALIVE_TIMEOUT_MS,
+    },
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     tracing: { enabled: env.OTEL_EXPORTER_OTLP_ENDPOINT !== undefined, endpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: env.OTEL_SERVICE_NAME },
     // Off by default where introspection is (the page cannot show a schema it may not read).
@@ -241,6 +278,13 @@ export function loadConfig(
   checkAuth(cfg.auth);
   if (parsed.data.GRAPHQL_EXPLORER === 'true' && parsed.data.GRAPHQL_INTROSPECTION === 'false') {
     throw new ConfigError('invalid configuration: GRAPHQL_EXPLORER=true needs introspection, but GRAPHQL_INTROSPECTION=false');
+  }
+  const t = cfg.transport;
+  if (t.headersTimeoutMs > t.requestTimeoutMs) {
+    throw new ConfigError(`invalid configuration: HTTP_HEADERS_TIMEOUT_MS (${t.headersTimeoutMs}) > HTTP_REQUEST_TIMEOUT_MS (${t.requestTimeoutMs})`);
+  }
+  if (t.maxWebSockets > t.maxConnections) {
+    throw new ConfigError(`invalid configuration: WS_MAX_CONNECTIONS (${t.maxWebSockets}) > HTTP_MAX_CONNECTIONS (${t.maxConnections}): websockets are HTTP connections`);
   }
   return cfg;
 }

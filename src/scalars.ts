@@ -1,5 +1,5 @@
 import { GraphQLScalarType, Kind, type ValueNode } from 'graphql';
-import { badInput } from './errors';
+import { badInput, clip } from './errors';
 import { inInt64 } from './model';
 
 /**
@@ -12,6 +12,9 @@ const DIGITS = /^-?(0|[1-9][0-9]*)$/;
 export function parseLong(value: unknown): bigint {
   let v: bigint;
   if (typeof value === 'string') {
+    // -9223372036854775808 is 20 characters: past that it is out of range, and BigInt() of a
+    // megabyte of digits would hold the event loop for seconds.
+    if (value.length > 20 && DIGITS.test(value)) throw badInput(`Long is outside the signed 64-bit range (got ${value.length} digits)`);
     if (!DIGITS.test(value)) throw badInput(`Long must be a base-10 integer string (got ${JSON.stringify(value.slice(0, 40))})`);
     v = BigInt(value);
   } else if (typeof value === 'number') {
@@ -32,7 +35,7 @@ function literalLong(ast: ValueNode): bigint {
   if (ast.kind === Kind.STRING) return parseLong(ast.value);
   if (ast.kind === Kind.INT) {
     const n = Number(ast.value);
-    if (!Number.isSafeInteger(n)) throw badInput(`Long literal ${ast.value} is not a safe integer; send it as a string`);
+    if (!Number.isSafeInteger(n)) throw badInput(`Long literal ${clip(ast.value)} is not a safe integer; send it as a string`);
     return BigInt(ast.value);
   }
   throw badInput(`Long must be a string or an Int literal (got ${ast.kind})`);
@@ -56,14 +59,14 @@ const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?
 
 export function parseDateTime(value: unknown): Date {
   if (typeof value !== 'string' || !RFC3339.test(value)) {
-    throw badInput(`DateTime must be an RFC 3339 string with a zone, e.g. 2024-10-05T14:48:00Z (got ${JSON.stringify(value)})`);
+    throw badInput(`DateTime must be an RFC 3339 string with a zone, e.g. 2024-10-05T14:48:00Z (got ${typeof value === 'string' ? JSON.stringify(clip(value)) : JSON.stringify(value)})`);
   }
   const d = new Date(value);
   // Date rolls impossible fields over (2024-02-30 -> 03-01, 24:00 -> next day): refuse them.
   const [, y, mo, da, h] = RFC3339.exec(value)!.map(Number) as number[];
   const daysInMonth = new Date(Date.UTC(y!, mo!, 0)).getUTCDate();
   if (Number.isNaN(d.getTime()) || mo! < 1 || mo! > 12 || da! < 1 || da! > daysInMonth || h! > 23) {
-    throw badInput(`DateTime ${JSON.stringify(value)} is not a valid instant`);
+    throw badInput(`DateTime ${JSON.stringify(clip(value))} is not a valid instant`);
   }
   return d;
 }

@@ -1,4 +1,4 @@
-import { badInput, CounterError, ErrorCode } from './errors';
+import { badInput, CounterError, ErrorCode, clip } from './errors';
 import type { NamespaceConfig } from './model';
 
 /**
@@ -11,7 +11,7 @@ const NAME = /^[A-Za-z0-9_\-.:/]{1,255}$/;
 export function checkName(field: string, value: string): string {
   if (!NAME.test(value)) {
     throw badInput(
-      `${field} must be 1..255 characters of letters, digits and _ - . : / (got ${JSON.stringify(value.slice(0, 300))})`,
+      `${field} must be 1..255 characters of letters, digits and _ - . : / (got ${JSON.stringify(clip(value))})`,
       { field },
     );
   }

@@ -3,6 +3,8 @@ import { HeaderMap, type ApolloServer } from '@apollo/server';
 import type { RequestContext } from '../../resolvers/context';
 import type { Principal } from '../auth/principal';
 import { refuseCredentials } from './authRefusal';
+import { newRequestId } from '../errors';
+import type { Logger } from '../logger';
 import type { CompiledExecution } from './compiledExecution';
 import { labelRequest } from './tracing';
 
@@ -22,6 +24,7 @@ export function apolloHandler(
   precheck: ((body: unknown, search: string) => string | undefined) | undefined,
   /** The caller of a request from its Authorization header; throws UNAUTHENTICATED (src/auth/authenticator.ts). */
   authenticate: (authorization: string | undefined) => Promise<Principal>,
+  log: Pick<Logger, 'error'> | undefined,
 ): (req: IncomingMessage, res: ServerResponse, search: string) => void {
   return (req, res, search) => {
     // Credentials first, on every method and both paths: a request without valid ones is
@@ -71,7 +74,10 @@ export function apolloHandler(
       },
       (err: Error & { status?: number }) => refuse(res, err.status ?? 400, err.message),
     ).catch((err) => {
-      if (!res.headersSent) refuse(res, 500, String(err), 'INTERNAL_SERVER_ERROR');
+      // A failure of ours: its details go to the log under the id the answer carries.
+      const requestId = newRequestId();
+      log?.error({ err, requestId }, 'HTTP request failed');
+      if (!res.headersSent) refuse(res, 500, 'Internal server error', 'INTERNAL_SERVER_ERROR', requestId);
       else res.destroy(err as Error);
     });
   }
@@ -104,7 +110,7 @@ function readBody(req: IncomingMessage, maxBytes: number): Promise<string> {
  * GraphQL response shape with a stable code, Apollo's own BAD_REQUEST for what it would
  * refuse the same way, so clients handle every refusal by `extensions.code`.
  */
-function refuse(res: ServerResponse, status: number, message: string, code = 'BAD_REQUEST'): void {
+function refuse(res: ServerResponse, status: number, message: string, code = 'BAD_REQUEST', requestId?: string): void {
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...(status === 413 ? { connection: 'close' } : {}) });
-  res.end(JSON.stringify({ errors: [{ message, extensions: { code } }] }));
+  res.end(JSON.stringify({ errors: [{ message, extensions: requestId ? { code, requestId } : { code } }] }));
 }

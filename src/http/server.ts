@@ -1,8 +1,10 @@
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
+import type { Config } from '../config';
 import type { Metrics } from '../metrics';
 import type { ExplorerRoute } from './explorer';
 import { refuseCredentials } from './authRefusal';
+import { OriginPolicy } from './origins';
 
 export interface HttpRoutes {
   /** POST/GET /graphql (the Apollo handler; `search` is the query string with its '?'). */
@@ -14,6 +16,8 @@ export interface HttpRoutes {
   explorer?: ExplorerRoute;
   /** GET /metrics: resolves when the caller may read them, else throws UNAUTHENTICATED/FORBIDDEN; absent: open. */
   authorizeMetrics?(authorization: string | undefined): Promise<void>;
+  /** A failed readiness check, logged with its details (the 503 body names only the store kind). */
+  notReady?(err: Error): void;
 }
 
 export interface HttpServer {
@@ -35,13 +39,24 @@ const IDLE_CLOSE_GRACE_MS = 250;
 const IDLE_CLOSE_EVERY_MS = 50;
 
 /** The node:http server: /graphql, health, readiness and metrics, and the graceful drain. */
-export function createHttpServer(routes: HttpRoutes): HttpServer {
+/**
+ * `transport`: Node's own defaults (no connection cap, 60 s for headers, 5 min per request)
+ * suit no public service, so every bound is a setting (config.ts).
+ */
+export function createHttpServer(routes: HttpRoutes, transport: Config['transport']): HttpServer {
+  const origins = new OriginPolicy(transport.allowedOrigins);
   let ready = true;
   // Responses not finished yet: on stop they are told to close their connection afterwards.
   const active = new Set<http.ServerResponse>();
   const text = (res: http.ServerResponse, status: number, body: string): void =>
     void res.writeHead(status, { 'content-type': 'text/plain' }).end(body);
-  const server = http.createServer((req, res) => {
+  const server = http.createServer({
+    headersTimeout: transport.headersTimeoutMs,
+    requestTimeout: transport.requestTimeoutMs,
+    // Node checks both timeouts only this often (30 s by default): a slow-headers client
+    // would hold its socket that much longer than HTTP_HEADERS_TIMEOUT_MS says.
+    connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(transport.headersTimeoutMs / 4))),
+  }, (req, res) => {
     if (!ready) res.setHeader('connection', 'close');
     active.add(res);
     res.once('close', () => active.delete(res));
@@ -51,13 +66,18 @@ export function createHttpServer(routes: HttpRoutes): HttpServer {
     if (routes.explorer?.(req, res, pathname)) return;
     switch (pathname) {
       case '/graphql':
+        if (origins.apply(req, res)) return;
         return routes.graphql(req, res, q === -1 ? '' : url.slice(q));
       case '/healthz':
         return text(res, 200, 'ok');
       case '/readyz':
         routes.ping().then(
           () => text(res, ready ? 200 : 503, ready ? 'ready' : 'stopping'),
-          (err: Error) => text(res, 503, `not ready: ${err.message}`),
+          (err: Error & { store?: string }) => {
+            // The driver's message names hosts and internals: it goes to the log only.
+            routes.notReady?.(err);
+            text(res, 503, `not ready: the ${err.store ?? 'backing'} store cannot be reached`);
+          },
         );
         return;
       case '/metrics': {
@@ -78,7 +98,11 @@ export function createHttpServer(routes: HttpRoutes): HttpServer {
     }
   });
   // Keep-alive connections from load balancers and gateways outlive requests; bound them.
-  server.keepAliveTimeout = 65_000;
+  server.keepAliveTimeout = transport.keepAliveTimeoutMs;
+  // Past the cap Node closes a new connection at once ('drop'); websockets count too.
+  server.maxConnections = transport.maxConnections;
+  // Inactivity in the middle of a request or response (a client that stopped reading).
+  server.timeout = transport.idleTimeoutMs;
 
   return {
     server,

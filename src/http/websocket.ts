@@ -1,7 +1,6 @@
 import type { IncomingMessage, Server } from 'node:http';
 import { GraphQLError, type DocumentNode, type ExecutionArgs, type GraphQLSchema } from 'graphql';
-import { useServer } from 'graphql-ws/use/ws';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { WebSocketServer } from 'ws';
 import type { Config } from '../config';
 import type { RequestContext } from '../../resolvers/context';
 import { connectionAuthorization } from '../auth/credentials';
@@ -10,7 +9,9 @@ import { expired, type Principal } from '../auth/principal';
 import { CounterError, ErrorCode } from '../errors';
 import { withCode, type OperationLimits } from '../limits';
 import type { Logger } from '../logger';
-import { keepCounterErrorCode } from './formatError';
+import { keepCounterErrorCode, withRequestErrorCode, type FormatError } from './formatError';
+import { OriginPolicy } from './origins';
+import { serveGraphqlWs, type WsExtra } from './wsTransport';
 
 /** What a connection told us in `connection_init`, and the upgrade request it came on. */
 export interface ConnectionInfo {
@@ -32,7 +33,7 @@ export interface WebSocketOptions {
   schema: GraphQLSchema;
   /** One operation's context: called per subscribe message, so each gets fresh DataLoaders. */
   context: (info: ConnectionInfo) => Promise<RequestContext>;
-  config: Pick<Config, 'ws' | 'shutdownTimeoutMs'>;
+  config: Pick<Config, 'ws' | 'shutdownTimeoutMs' | 'transport'>;
   log: Logger;
   onConnect?: ConnectHook;
   /**
@@ -43,6 +44,8 @@ export interface WebSocketOptions {
   authenticate?: (authorization: unknown) => Promise<Principal>;
   /** Operation limits and the introspection policy, the same as over HTTP. */
   limits: OperationLimits;
+  /** The service's error formatter (bounded echoes, opaque internal errors); default: codes restored only. */
+  formatError?: FormatError;
 }
 
 export interface WebSocketEndpoint {
@@ -60,11 +63,7 @@ const CLOSE_GRACE_MS = 1000;
 /** RFC 6455 1001: the endpoint is going away (server shutdown). */
 const GOING_AWAY = 1001;
 
-interface Extra {
-  socket: WebSocket;
-  request: IncomingMessage;
-  principal?: Principal;
-}
+type Extra = WsExtra & { principal?: Principal };
 type Ctx = { connectionParams?: Readonly<Record<string, unknown>>; extra: Extra; subscriptions: Record<string, unknown> };
 
 /**
@@ -82,7 +81,20 @@ export function attachWebSocket(server: Server, opts: WebSocketOptions): WebSock
   const { config, log } = opts;
   const maxSubs = config.ws.maxSubscriptionsPerConnection;
 
-  const wss = new WebSocketServer({ server, path: '/graphql', perMessageDeflate: false, maxPayload: config.ws.maxPayloadBytes });
+  const origins = new OriginPolicy(config.transport.allowedOrigins);
+  const maxSockets = config.transport.maxWebSockets;
+  const wss = new WebSocketServer({
+    server,
+    path: '/graphql',
+    perMessageDeflate: false,
+    maxPayload: config.ws.maxPayloadBytes,
+    // Judged on the upgrade request, before graphql-ws sees the connection: an HTTP answer.
+    verifyClient: ({ req }: { req: IncomingMessage }, done: (ok: boolean, code?: number, message?: string) => void) => {
+      if (!origins.allowsUpgrade(req)) return done(false, 403, 'Origin not allowed');
+      if (wss.clients.size >= maxSockets) return done(false, 503, 'Too many websocket connections');
+      done(true);
+    },
+  });
   const info = (ctx: Ctx): ConnectionInfo => ({ connectionParams: ctx.connectionParams ?? {}, request: ctx.extra.request, principal: ctx.extra.principal });
   /** Credentials (when access control is on), then the hook. */
   const connect = async (ctx: Ctx): Promise<boolean | Record<string, unknown> | void> => {
@@ -94,9 +106,11 @@ export function attachWebSocket(server: Server, opts: WebSocketOptions): WebSock
   };
 
   const { limits } = opts;
-  const format = (errors: readonly GraphQLError[]) => errors.map((e) => keepCounterErrorCode(limits.formatError(e.toJSON()), e));
+  const formatError = opts.formatError ?? keepCounterErrorCode;
+  const format = (errors: readonly GraphQLError[]) => errors.map((e) => withRequestErrorCode(formatError(limits.formatError(e.toJSON()), e)));
 
-  const server$ = useServer<Record<string, unknown>>(
+  const server$ = serveGraphqlWs<Record<string, unknown>>(
+    wss,
     {
       schema: opts.schema,
       connectionInitWaitTimeout: config.ws.connectionInitTimeoutMs,
@@ -123,8 +137,8 @@ export function attachWebSocket(server: Server, opts: WebSocketOptions): WebSock
         // Credentials that ran out since connection_init run nothing more on this connection.
         const principal = (ctx as Ctx).extra.principal;
         if (principal && expired(principal, Date.now())) return [unauthenticated('the token has expired: reconnect with fresh credentials')];
-        // The new operation is already registered in ctx.subscriptions.
-        if (Object.keys((ctx as Ctx).subscriptions).length > maxSubs) {
+        // Operations still running, this one included: completed ones count until they end.
+        if ((ctx as Ctx).extra.operations.active > maxSubs) {
           return [
             new GraphQLError(`at most ${maxSubs} subscriptions per connection (WS_MAX_SUBSCRIPTIONS_PER_CONNECTION)`, {
               extensions: { code: ErrorCode.BadUserInput, limit: maxSubs },
@@ -140,8 +154,7 @@ export function attachWebSocket(server: Server, opts: WebSocketOptions): WebSock
       },
       onError: (_ctx, _id, _payload, errors) => format(errors),
     },
-    wss,
-    config.ws.keepAliveMs,
+    { keepAliveMs: config.ws.keepAliveMs, log, formatError: (e) => format([e])[0]! },
   );
 
   return {

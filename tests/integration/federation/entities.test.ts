@@ -105,7 +105,7 @@ describe('federation entry points of the subgraph (_service, _entities, ftv1)', 
     ]);
   });
 
-  it('survives a failing representation beside an unknown __typename (no unhandled rejection)', async () => {
+  it('answers each failing representation beside an unknown __typename with its own error (no unhandled rejection)', async () => {
     const rejections: unknown[] = [];
     const onRejection = (reason: unknown): void => void rejections.push(reason);
     process.on('unhandledRejection', onRejection);
@@ -117,11 +117,17 @@ describe('federation entry points of the subgraph (_service, _entities, ftv1)', 
           { __typename: 'NoSuchType', id: 1 },
         ],
       });
-      // The subgraph library fails the whole list for an unknown type...
-      expect(r.data).toBeNull();
-      expect(r.errors?.[0]?.message).toMatch(/NoSuchType/);
+      // Each bad representation gets its own error (the unknown type no longer fails the list)...
+      expect(r.data).toEqual({ _entities: [null, null, null] });
+      const byIndex = [...(r.errors ?? [])].sort((a, b) => Number(a.path?.[1]) - Number(b.path?.[1]));
+      expect(byIndex.map((e) => [e.path, e.extensions?.code])).toEqual([
+        [['_entities', 0], 'NAMESPACE_NOT_FOUND'],
+        [['_entities', 1], 'BAD_USER_INPUT'],
+        [['_entities', 2], 'BAD_USER_INPUT'],
+      ]);
+      expect(byIndex[2]?.message).toMatch(/NoSuchType/);
       await new Promise((res) => setTimeout(res, 50));
-      // ...and the two dropped entity promises must not reject unobserved: that ends a Node process.
+      // ...and no entity promise may reject unobserved: that ends a Node process.
       expect(rejections).toEqual([]);
       expect((await s.gql<{ counter: { count: string } }>('{ counter(namespace: "fed_acc", name: "a") { count } }')).data!.counter.count).toBe(
         '9007199254740993',

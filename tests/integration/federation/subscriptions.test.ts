@@ -167,8 +167,10 @@ describe('subscriptions through a router', () => {
           extensions: { subscription: { callbackUrl: router.url('sub-5b'), subscriptionId: 'sub-5b', verifier: 'forged', heartbeatIntervalMs: 100 } },
         }),
       });
-      expect(res.status).toBe(500);
-      expect(((await res.json()) as { errors: unknown[] }).errors).toHaveLength(1);
+      // The request's callback is refused: a 4xx with a stable code, never a server error.
+      expect(res.status).toBe(400);
+      const { errors } = (await res.json()) as { errors: { extensions?: { code?: string } }[] };
+      expect(errors.map((e) => e.extensions?.code)).toEqual(['BAD_REQUEST']);
       await new Promise((res) => setTimeout(res, 300));
       expect(router.of('sub-5b').map((m) => m.action)).toEqual(['check']);
     });

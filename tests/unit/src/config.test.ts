@@ -316,6 +316,39 @@ describe('loadConfig, overrides and consistency', () => {
     expect(msg).toContain('ROLLUP_BATCH_MAX (512)');
   });
 
+  it('reads ALLOWED_ORIGINS as exact origins, spaces trimmed, none by default', () => {
+    expect(loadConfig({}).transport.allowedOrigins).toEqual([]);
+    expect(loadConfig({ ALLOWED_ORIGINS: ' https://app.example.com , http://localhost:3000,' }).transport.allowedOrigins).toEqual([
+      'https://app.example.com',
+      'http://localhost:3000',
+    ]);
+  });
+
+  it.each(['*', 'app.example.com', 'https://app.example.com/', 'https://app.example.com/path', 'ftp://x.example', 'https://APP.example.com', 'null'])(
+    'refuses %s as an origin',
+    (o) => expect(fails({ ALLOWED_ORIGINS: `https://ok.example, ${o}` })).toContain('ALLOWED_ORIGINS'),
+  );
+
+  it('bounds the HTTP timeouts and connection caps, with safe defaults', () => {
+    expect(loadConfig({}).transport).toMatchObject({
+      maxConnections: 10_000,
+      maxWebSockets: 5_000,
+      headersTimeoutMs: 10_000,
+      requestTimeoutMs: 30_000,
+      idleTimeoutMs: 60_000,
+      keepAliveTimeoutMs: 65_000,
+    });
+    expect(fails({ HTTP_HEADERS_TIMEOUT_MS: '40000', HTTP_REQUEST_TIMEOUT_MS: '30000' })).toContain('HTTP_HEADERS_TIMEOUT_MS (40000) > HTTP_REQUEST_TIMEOUT_MS (30000)');
+    expect(fails({ WS_MAX_CONNECTIONS: '20000' })).toContain('WS_MAX_CONNECTIONS (20000) > HTTP_MAX_CONNECTIONS (10000)');
+    expect(fails({ HTTP_MAX_CONNECTIONS: '0' })).toContain('HTTP_MAX_CONNECTIONS');
+    expect(fails({ HTTP_HEADERS_TIMEOUT_MS: '0' })).toContain('HTTP_HEADERS_TIMEOUT_MS');
+  });
+
+  it('knows production from NODE_ENV', () => {
+    expect(loadConfig({}).production).toBe(false);
+    expect(loadConfig({ NODE_ENV: 'production' }).production).toBe(true);
+  });
+
   it('puts one line per bad variable in the message', () => {
     const msg = fails({ PORT: 'x', ROLLUP_QUEUES: '0', LOG_LEVEL: 'loud' });
     expect(msg.split('\n').slice(1)).toHaveLength(3);

@@ -1,5 +1,5 @@
 import { GraphQLError } from 'graphql';
-import { badInput, CounterError, ErrorCode, namespaceNotFound, unavailable } from '../../../src/errors';
+import { badInput, clip, CounterError, ErrorCode, namespaceNotFound, unavailable } from '../../../src/errors';
 
 describe('ErrorCode', () => {
   it('is the closed set of the contract, with these exact strings', () => {
@@ -53,21 +53,34 @@ describe('error factories', () => {
 });
 
 describe('unavailable', () => {
-  it('wraps a driver error as UNAVAILABLE, keeping its message and the cause', () => {
+  it('wraps a driver error as UNAVAILABLE without its message (hosts, ports), keeping the cause and a requestId', () => {
     const cause = new Error('ECONNREFUSED 127.0.0.1:9042');
     const err = unavailable(cause);
     expect(err.code).toBe('UNAVAILABLE');
-    expect(err.message).toBe('a backing store cannot be reached: ECONNREFUSED 127.0.0.1:9042');
+    expect(err.message).toBe('a backing store cannot be reached');
+    expect(JSON.stringify(err.toJSON())).not.toContain('9042');
+    expect(err.extensions.requestId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(unavailable(cause).extensions.requestId).not.toBe(err.extensions.requestId);
     expect((err as { cause?: unknown }).cause).toBe(cause);
   });
 
-  it('wraps a thrown non-Error by its string form', () => {
-    expect(unavailable('timeout').message).toBe('a backing store cannot be reached: timeout');
-    expect(unavailable(undefined).message).toBe('a backing store cannot be reached: undefined');
+  it('wraps a thrown non-Error the same way', () => {
+    expect(unavailable('timeout').message).toBe('a backing store cannot be reached');
+    expect(unavailable(undefined).message).toBe('a backing store cannot be reached');
   });
 
   it('passes a CounterError through unchanged (a refusal is not an outage)', () => {
     const refusal = badInput('bad');
     expect(unavailable(refusal)).toBe(refusal);
+  });
+});
+
+describe('clip', () => {
+  it('keeps a short value and cuts a long one to a prefix with an ellipsis', () => {
+    expect(clip('abc')).toBe('abc');
+    expect(clip('x'.repeat(48))).toBe('x'.repeat(48));
+    expect(clip('x'.repeat(49))).toBe(`${'x'.repeat(48)}…`);
+    expect(clip('abcdef', 3)).toBe('abc…');
+    expect(clip('ab𝄞cd', 3)).toBe('ab…');
   });
 });

@@ -151,7 +151,7 @@ describe('DurableCounters.add', () => {
     store.failAppend = new Error('disk full');
     const out = await d.add(items([ev, event(ev, 'a', 10n)], [ev, event(ev, 'full', 1n)], [ev, event(ev, 'c', 1n)]));
     expect((out.get(0) as CounterError).code).toBe('UNAVAILABLE');
-    expect((out.get(0) as CounterError).message).toContain('disk full');
+    expect(((out.get(0) as CounterError) as { cause?: Error }).cause?.message).toBe('disk full'); // logged, not answered
     expect((out.get(1) as CounterError).code).toBe('COUNT_OVERFLOW'); // its own refusal, not the store's
     expect((out.get(2) as CounterError).code).toBe('UNAVAILABLE');
     expect(trigger.notify).not.toHaveBeenCalled();

@@ -1,6 +1,6 @@
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
-import { badInput, CounterError, ErrorCode } from '../../../../src/errors';
-import { keepCounterErrorCode } from '../../../../src/http/formatError';
+import { badInput, CounterError, ErrorCode, unavailable } from '../../../../src/errors';
+import { boundError, createFormatError, keepCounterErrorCode, withRequestErrorCode } from '../../../../src/http/formatError';
 
 const validationFailed = (message = 'm'): GraphQLFormattedError => ({
   message,
@@ -62,5 +62,99 @@ describe('keepCounterErrorCode', () => {
     const out = keepCounterErrorCode(formatted, wrap(badInput('Long must be a base-10 integer string'), 1));
     expect(out.message).toBe(formatted.message);
     expect(out.locations).toEqual([{ line: 1, column: 20 }]);
+  });
+});
+
+describe('boundError', () => {
+  it('clips every long quoted value and bounds the message', () => {
+    const big = 'x'.repeat(4_000_000);
+    const out = boundError({ message: `Variable "$d" got invalid value ${JSON.stringify(big)}; Long must be ... (got ${big})`, extensions: { code: 'BAD_USER_INPUT' } });
+    expect(out.message.length).toBeLessThanOrEqual(201);
+    expect(out.message).not.toContain('x'.repeat(49));
+    expect(out.message).toContain(`"${'x'.repeat(48)}…"`);
+    expect(out.message.endsWith('…')).toBe(true);
+  });
+
+  it('clips long string extensions, keeps short answers as they are', () => {
+    const short = { message: 'namespace "a" does not exist', extensions: { code: 'NAMESPACE_NOT_FOUND', namespace: 'a' } };
+    expect(boundError(short)).toBe(short);
+    const out = boundError({ message: 'm', extensions: { code: 'NAMESPACE_NOT_FOUND', namespace: 'n'.repeat(300), limit: 5 } });
+    expect(out.extensions).toEqual({ code: 'NAMESPACE_NOT_FOUND', namespace: `${'n'.repeat(48)}…`, limit: 5 });
+  });
+
+  it('clips a long unquoted run (a number repeated as written)', () => {
+    const out = boundError({ message: `String cannot represent a non string value: ${'9'.repeat(1000)}` });
+    expect(out.message).toBe(`String cannot represent a non string value: ${'9'.repeat(48)}…`);
+  });
+
+  it('handles escaped quotes inside a quoted value', () => {
+    const out = boundError({ message: `got ${JSON.stringify(`a"b\\c${'y'.repeat(100)}`)} here` });
+    expect(out.message).toMatch(/^got "a\\"b\\\\cy+…" here$/);
+  });
+});
+
+describe('createFormatError', () => {
+  const logger = () => ({ error: jest.fn(), warn: jest.fn() });
+  const internal = (): GraphQLError => new GraphQLError('Cannot read properties of undefined (reading "x") at /srv/app.js', { originalError: new TypeError('boom /srv/app.js') });
+
+  it('in production: a fixed message and a requestId, the details logged under the same id', () => {
+    const log = logger();
+    const f = createFormatError({ production: true, log });
+    const out = f({ message: internal().message, path: ['counter'], extensions: { code: 'INTERNAL_SERVER_ERROR' } }, internal());
+    expect(out.message).toBe('Internal server error');
+    expect(out.path).toEqual(['counter']);
+    expect(Object.keys(out.extensions ?? {}).sort()).toEqual(['code', 'requestId']);
+    expect(log.error).toHaveBeenCalledTimes(1);
+    const [fields] = log.error.mock.calls[0] as [{ requestId: string; err: Error }];
+    expect(fields.requestId).toBe(out.extensions?.requestId);
+    expect(fields.err.message).toBe('boom /srv/app.js');
+  });
+
+  it('outside production: the message stays, with the code and a requestId (the websocket path has no code yet)', () => {
+    const f = createFormatError({ production: false, log: logger() });
+    const e = internal();
+    const out = f(e.toJSON(), e);
+    expect(out.message).toBe(e.message);
+    expect(out.extensions?.code).toBe('INTERNAL_SERVER_ERROR');
+    expect(out.extensions?.requestId).toEqual(expect.any(String));
+  });
+
+  it('leaves refusals alone, and logs an UNAVAILABLE cause once under its requestId', () => {
+    const log = logger();
+    const f = createFormatError({ production: true, log });
+    const refusal = badInput('bad');
+    expect(f(refusal.toJSON(), refusal)).toEqual(refusal.toJSON());
+    const down = unavailable(new Error('connect ECONNREFUSED 10.0.0.7:6379'));
+    const wrapped = new GraphQLError(down.message, { originalError: down, extensions: down.extensions });
+    const out = f(wrapped.toJSON(), wrapped);
+    f(wrapped.toJSON(), wrapped);
+    expect(out.message).toBe('a backing store cannot be reached');
+    expect(log.warn).toHaveBeenCalledTimes(1);
+    expect(log.warn.mock.calls[0]![0]).toMatchObject({ requestId: down.extensions.requestId });
+    expect(log.error).not.toHaveBeenCalled();
+  });
+
+  it('labels a request Apollo refused with a 4xx but no code BAD_REQUEST, not INTERNAL_SERVER_ERROR', () => {
+    const f = createFormatError({ production: true, log: logger() });
+    const e = new GraphQLError('provided sha does not match query', { extensions: { http: { status: 400 } } });
+    expect(f({ message: e.message, extensions: { code: 'INTERNAL_SERVER_ERROR' } }, e)).toEqual({ message: e.message, extensions: { code: 'BAD_REQUEST' } });
+  });
+});
+
+describe('withRequestErrorCode', () => {
+  it.each([
+    ['Syntax Error: Expected Name, found "{".', 'GRAPHQL_PARSE_FAILED'],
+    ['Cannot query field "x" on type "Query".', 'GRAPHQL_VALIDATION_FAILED'],
+    ['Variable "$n" of required type "String!" was not provided.', 'BAD_USER_INPUT'],
+    ['Unable to identify operation', 'OPERATION_RESOLUTION_FAILURE'],
+  ])('labels %s as %s', (message, code) => {
+    expect(withRequestErrorCode({ message }).extensions?.code).toBe(code);
+  });
+
+  it('leaves coded errors and field errors alone', () => {
+    const coded = { message: 'm', extensions: { code: 'BAD_USER_INPUT' } };
+    const field = { message: 'm', path: ['counter'] };
+    expect(withRequestErrorCode(coded)).toBe(coded);
+    expect(withRequestErrorCode(field)).toBe(field);
   });
 });

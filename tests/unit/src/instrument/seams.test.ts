@@ -90,7 +90,7 @@ describe('instrumentStore', () => {
     const err = (await s.append([event('a')]).catch((e: unknown) => e)) as CounterError;
     expect(err).toBeInstanceOf(CounterError);
     expect(err.code).toBe('UNAVAILABLE');
-    expect(err.message).toContain('connection reset');
+    expect(err.message).not.toContain('connection reset'); // the driver's message is logged, not answered
     expect((err as { cause?: unknown }).cause).toBe(cause);
     expect(log.error).toHaveBeenCalledTimes(1);
     expect(log.error).toHaveBeenCalledWith({ err: cause, op: 'append' }, 'backing store call failed');
@@ -108,7 +108,7 @@ describe('instrumentStore', () => {
     await expect(s.writeCheckpoints([])).rejects.toMatchObject({ code: 'UNAVAILABLE' });
     const err = (await s.purge({ namespace: ev, beforeUs: 0 }).catch((e: unknown) => e)) as CounterError;
     expect(err.code).toBe('UNAVAILABLE');
-    expect(err.message).toContain('just a string');
+    expect((err as { cause?: unknown }).cause).toBe('just a string');
   });
 
   it("lets the contract's own refusals through unchanged and unlogged", async () => {
