@@ -13,9 +13,15 @@ async function main(): Promise<void> {
     if (signalled) return;
     signalled = true;
     app.log.info({ signal }, 'stopping');
+    // Holds the process until the stop is done: once the server, sockets and timers are
+    // closed, what is left (the store's worker threads, the span exporter's request) may
+    // not keep the event loop alive, and Node would exit in the middle of the stop with 0,
+    // before the roll-up's last flush, the store's close or the last spans were sent.
+    const hold = setInterval(() => undefined, 1000);
     app
       .stop()
       .then(() => tracing?.shutdown())
+      .finally(() => clearInterval(hold))
       .then(
         () => process.exit(0),
         (err) => {

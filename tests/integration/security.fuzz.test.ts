@@ -422,7 +422,8 @@ describe('what the fuzzing found', () => {
   });
 
   it('repeats at most a short prefix of a huge or long input', async () => {
-    const longLong = '9'.repeat(4_000_000);
+    // Just under HTTP_MAX_BODY_BYTES (1 MiB): the body is read, the Long must be refused cheaply.
+    const longLong = '9'.repeat(1_000_000);
     const started = Date.now();
     const long = await postJson({ query: `mutation ($d: Long!) { addCount(input: {namespace: "${NS}", name: "a", delta: $d}) { counter { count } } }`, variables: { d: longLong } });
     expect(Date.now() - started).toBeLessThan(3000);
