@@ -6,6 +6,7 @@ import type { Config } from '../config';
 import type { RequestContext } from '../../resolvers/context';
 import { ErrorCode } from '../errors';
 import type { Logger } from '../logger';
+import { DocumentCache } from './documentCache';
 import { keepCounterErrorCode } from './formatError';
 
 /** What a connection told us in `connection_init`, and the upgrade request it came on. */
@@ -71,10 +72,14 @@ export function attachWebSocket(server: Server, opts: WebSocketOptions): WebSock
   const info = (ctx: Ctx): ConnectionInfo => ({ connectionParams: ctx.connectionParams ?? {}, request: ctx.extra.request });
 
   const format = (errors: readonly GraphQLError[]) => errors.map((e) => keepCounterErrorCode(e.toJSON(), e));
+  // One parsed, validated document per operation text, shared by its subscriptions (see DocumentCache).
+  const documents = new DocumentCache();
 
   const server$ = useServer<Record<string, unknown>>(
     {
       schema: opts.schema,
+      parse: documents.parse,
+      validate: documents.validate,
       connectionInitWaitTimeout: config.ws.connectionInitTimeoutMs,
       context: (ctx) => opts.context(info(ctx as Ctx)),
       onConnect: async (ctx) => {
