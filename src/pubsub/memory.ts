@@ -35,19 +35,19 @@ interface Box {
  *
  * A counter with more than FAN_OUT_CHUNK listeners is fanned out over several turns of the
  * event loop, to the listeners it had when the publish came (one that left meanwhile is
- * skipped). Its publishes meanwhile wait their turn: each listener sees a counter's updates
- * in publish order, as with a smaller fan-out. The wait is bounded by the publishers: one
- * per roll-up of the counter, or per throttle interval (PUBLISH_THROTTLE_MS).
+ * skipped). Its publishes meanwhile wait their turn, conflated to the newest: each listener
+ * sees the counter's updates in order, never an older one after a newer one, and a fan-out
+ * slower than the publishes sends the latest value next instead of falling behind.
  */
 export class MemoryPubSub implements PubSub {
   /** Each subscription gets its own box, so the same function subscribed twice counts twice. */
   private readonly listeners = new Map<string, Set<Box>>();
   /**
-   * Counters with a fan-out over several turns in progress, and the publishes waiting for it,
-   * each with the listeners it had when it came (a listener that arrived later has read a
-   * value at least as new: a late older update would step it back).
+   * Counters with a fan-out over several turns in progress, and the latest publish waiting
+   * for it (null: none), with the listeners it had when it came (a listener that arrived
+   * later has read a value at least as new: a late older update would step it back).
    */
-  private readonly fanning = new Map<string, { update: CounterUpdate; boxes: Box[] }[]>();
+  private readonly fanning = new Map<string, { update: CounterUpdate; boxes: Box[] } | null>();
 
   constructor(private readonly hooks: FanOutHooks = {}) {}
 
@@ -55,16 +55,19 @@ export class MemoryPubSub implements PubSub {
     const key = counterKey(update);
     const set = this.listeners.get(key);
     if (!set) return;
-    const waiting = this.fanning.get(key);
-    if (waiting) {
-      waiting.push({ update, boxes: [...set] });
+    if (this.fanning.has(key)) {
+      // Conflated, as each subscriber's LatestValueIterator does: the newest value replaces
+      // one not sent yet. Queueing every update would let a fan-out slower than the
+      // publishes fall behind without bound, every listener sent every stale value.
+      const waiting = this.fanning.get(key);
+      if (!waiting || update.asOfMs >= waiting.update.asOfMs) this.fanning.set(key, { update, boxes: [...set] });
       return;
     }
     if (set.size <= FAN_OUT_CHUNK) {
       for (const box of set) this.call(box, update);
       return;
     }
-    this.fanning.set(key, []);
+    this.fanning.set(key, null);
     this.fanOut(key, [...set], update, 0);
   }
 
@@ -117,11 +120,12 @@ export class MemoryPubSub implements PubSub {
       setImmediate(() => this.fanOut(key, boxes, update, end));
       return;
     }
-    const next = this.fanning.get(key)?.shift();
-    if (next === undefined) {
+    const next = this.fanning.get(key);
+    if (!next) {
       this.fanning.delete(key);
       return;
     }
+    this.fanning.set(key, null);
     setImmediate(() => this.fanOut(key, next.boxes, next.update, 0));
   }
 }
