@@ -7,8 +7,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { HttpResult, LagResult } from './agents/protocol';
 import { runAgent, startBaseline, startService, withServer, type Server } from './procs';
-import { fmt, httpDone, httpProgress, status } from './report';
-import type { BenchContext, Comparison, Figures, HttpRunOptions, Options } from './types';
+import { fmt, httpDone, httpProgress, memoryLine, status } from './report';
+import { memoryPerItem } from './memory';
+import type { BenchContext, CompareOptions, Comparison, Figures, HttpRunOptions, Options } from './types';
 import { verifyCounts } from './verify';
 import { BENCH_NAMESPACE, incrementsPerRequest, type WorkloadSpec } from './workload';
 
@@ -32,9 +33,9 @@ export class BenchSession implements BenchContext {
   }
 
   /** Runs fn on a fresh service process (under --cpu-prof if asked), stopped afterwards whatever happens. */
-  withService<T>(name: string, fn: (s: Server) => Promise<T>, env: Record<string, string> = {}): Promise<T> {
+  withService<T>(name: string, fn: (s: Server) => Promise<T>, env: Record<string, string> = {}, opts: { inspect?: boolean } = {}): Promise<T> {
     const nodeArgs = this.o.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${path.join(path.dirname(this.o.json), 'profiles')}`] : [];
-    return withServer(startService(name, { logDir: this.logDir, env, nodeArgs }), fn);
+    return withServer(startService(name, { logDir: this.logDir, env, nodeArgs, inspect: opts.inspect }), fn);
   }
 
   withBaseline<T>(name: string, fn: (s: Server) => Promise<T>): Promise<T> {
@@ -91,11 +92,23 @@ export class BenchSession implements BenchContext {
   }
 
   /** Service vs baseline on the same workload: each on a fresh process; seed runs on the service first. */
-  async compare(label: string, spec: WorkloadSpec, seed?: (s: Server) => Promise<void>): Promise<Comparison> {
-    const service = await this.withService(`${label}-service`, async (svc) => {
-      if (seed) await seed(svc);
-      return this.http(`${label} · service`, svc, spec);
-    });
+  async compare(label: string, spec: WorkloadSpec, seed?: (s: Server) => Promise<void>, opts: CompareOptions = {}): Promise<Comparison> {
+    const service = await this.withService(
+      `${label}-service`,
+      async (svc) => {
+        if (seed) await seed(svc);
+        const before = opts.memoryPerCounter ? await svc.memoryAfterGc!() : undefined;
+        const f = await this.http(`${label} · service`, svc, spec);
+        if (before && f.countCheck) {
+          // After the count check: every counter written has been rolled up, cached and guarded.
+          f.memory = memoryPerItem('counter', f.countCheck.counters, before, await svc.memoryAfterGc!());
+          status(label, memoryLine(f.memory), true);
+        }
+        return f;
+      },
+      {},
+      { inspect: opts.memoryPerCounter },
+    );
     const baseline = await this.withBaseline(`${label}-baseline`, (base) => this.http(`${label} · baseline (bare Apollo 5)`, base, spec));
     return { service, baseline, ratio: service.rps / baseline.rps };
   }

@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AgentMessage, HttpResult, LagResult, Task } from './agents/protocol';
+import { sampleAfterGc, type MemorySample } from './memory';
 import { BENCH_NAMESPACE } from './workload';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
@@ -21,6 +22,8 @@ export interface Server {
   /** CPU time (user + system) the process has used so far, ms. */
   cpuMs(): number;
   metrics(): Promise<Map<string, number>>;
+  /** Main-thread memory after a full gc, through the inspector (a service started with `inspect`). */
+  memoryAfterGc?(): Promise<MemorySample>;
   stop(): Promise<void>;
 }
 
@@ -124,6 +127,8 @@ export interface ServiceOptions {
   env?: Record<string, string>;
   /** Extra node flags, e.g. --cpu-prof. */
   nodeArgs?: string[];
+  /** Opens the inspector on a loopback port (memoryAfterGc: retained bytes per counter, per subscription). */
+  inspect?: boolean;
 }
 
 /** The real service (`node dist/src/main.js`) on a fresh data dir with the `bench` EVENTUAL namespace. */
@@ -131,18 +136,20 @@ export async function startService(name: string, o: ServiceOptions): Promise<Ser
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'counter-bench-'));
   const nsFile = path.join(dataDir, 'namespaces.json');
   fs.writeFileSync(nsFile, JSON.stringify([{ name: BENCH_NAMESPACE, mode: 'EVENTUAL' }]));
+  const inspectorPort = o.inspect ? await freePort() : undefined;
   const s = await startProcess(
     name,
     // BENCH_SERVICE_ENTRY: another build of the service, for A/B comparisons of a change.
     process.env.BENCH_SERVICE_ENTRY ? path.resolve(process.env.BENCH_SERVICE_ENTRY) : path.join(ROOT, 'dist', 'src', 'main.js'),
     { LOG_LEVEL: 'warn', COUNTER_DATA_DIR: path.join(dataDir, 'data'), COUNTER_NAMESPACES_FILE: nsFile, ...o.env },
     o.logDir,
-    o.nodeArgs,
+    [...(o.nodeArgs ?? []), ...(inspectorPort ? [`--inspect=127.0.0.1:${inspectorPort}`] : [])],
   );
   const stop = s.stop;
   return {
     ...s,
     dataDir,
+    ...(inspectorPort ? { memoryAfterGc: () => sampleAfterGc(inspectorPort) } : {}),
     stop: async () => {
       await stop();
       fs.rmSync(dataDir, { recursive: true, force: true });
@@ -168,12 +175,23 @@ export async function withServer<T>(started: Promise<Server>, fn: (s: Server) =>
 export function runAgent<R extends HttpResult | LagResult>(
   task: Task,
   onProgress: (m: Extract<AgentMessage, { type: 'progress' }>) => void = () => {},
+  /** Called when an agent that was told to wait (subscribers: holdWhenReady) is ready; it goes on once this resolves. */
+  onReady: () => Promise<void> = async () => {},
 ): Promise<R> {
   return new Promise((resolve, reject) => {
     const child: ChildProcess = fork(path.join(__dirname, 'agent.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     let settled = false;
     child.on('message', (m: AgentMessage) => {
       if (m.type === 'progress') onProgress(m);
+      else if (m.type === 'ready')
+        onReady().then(
+          () => child.send({ type: 'go' }),
+          (err: Error) => {
+            settled = true;
+            child.kill();
+            reject(err);
+          },
+        );
       else if (m.type === 'result') {
         settled = true;
         resolve(m.result as R);

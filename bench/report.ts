@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { MemoryPerItem } from './memory';
 import type { Figures, Options, Row } from './types';
 
 /** A count with thousands separators and d decimals; '-' for a missing or non-finite figure. */
@@ -58,9 +59,17 @@ export function httpDone(label: string, f: Figures, perRequest: number): void {
   );
 }
 
+/** Retained bytes per item, main heap / whole process: '1,234 / 2,345'; '-' when not measured. */
+export const perItemCell = (m: MemoryPerItem | undefined): string => (m ? `${fmt(m.heapBytes)} / ${fmt(m.rssBytes)}` : '-');
+
+/** The progress line of a memory measurement. */
+export function memoryLine(m: MemoryPerItem): string {
+  return `retained per ${m.unit} (after gc, ${fmt(m.items)} ${m.unit === 'counter' ? 'counters' : 'subscriptions'}): heap ${fmt(m.heapBytes)} B, rss ${fmt(m.rssBytes)} B; rss after gc ${fmt(m.after.rssMb)} MB, heap ${fmt(m.after.heapUsedMb)} MB`;
+}
+
 /** The results: a figures table (service, baseline, ratio) and a targets table. */
 export function table(rows: Row[]): string {
-  const head = ['scenario', 'service req/s', 'incr/s', 'p50 ms', 'p99 ms', 'max ms', 'RSS MB', 'CPU µs/req', 'baseline req/s', 'p50', 'p99', 'max', 'RSS', 'CPU', 'ratio'];
+  const head = ['scenario', 'service req/s', 'incr/s', 'p50 ms', 'p99 ms', 'max ms', 'RSS MB', 'B/item heap / RSS', 'CPU µs/req', 'baseline req/s', 'p50', 'p99', 'max', 'RSS', 'CPU', 'ratio'];
   const body = rows.map((r) => [
     r.scenario,
     fmt(r.service?.rps),
@@ -69,6 +78,7 @@ export function table(rows: Row[]): string {
     ms(r.service?.p99),
     ms(r.service?.max),
     fmt(r.service?.peakRssMb),
+    perItemCell(r.service?.memory),
     fmt(r.service?.cpuUsPerReq),
     fmt(r.baseline?.rps),
     ms(r.baseline?.p50),

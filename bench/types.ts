@@ -6,6 +6,7 @@
  * no cycle through its contracts.
  */
 import type { LagResult } from './agents/protocol';
+import type { MemoryPerItem } from './memory';
 import type { Server } from './procs';
 import type { CountCheck } from './verify';
 import type { WorkloadSpec } from './workload';
@@ -44,6 +45,8 @@ export interface Figures {
   errors: number;
   /** The exact count check after the run (service runs of workloads that write). */
   countCheck?: CountCheck;
+  /** Retained memory per counter written or subscription held, after gc (bulk, subscribers). */
+  memory?: MemoryPerItem;
 }
 
 /** One line of the results table and of the JSON's rows: a measurement against its target. */
@@ -66,6 +69,12 @@ export interface HttpRunOptions {
   connections?: number;
 }
 
+/** What a comparison measures beyond throughput and latency. */
+export interface CompareOptions {
+  /** The service's retained memory per distinct counter the run wrote (after gc, before and after the run and its count check). */
+  memoryPerCounter?: boolean;
+}
+
 /** A service-vs-baseline comparison on one workload. */
 export interface Comparison {
   service: Figures;
@@ -77,13 +86,13 @@ export interface Comparison {
 export interface BenchContext {
   readonly o: Options;
   /** Runs fn on a fresh service process, stopped afterwards whatever happens; env is added to its environment. */
-  withService<T>(name: string, fn: (s: Server) => Promise<T>, env?: Record<string, string>): Promise<T>;
+  withService<T>(name: string, fn: (s: Server) => Promise<T>, env?: Record<string, string>, opts?: { inspect?: boolean }): Promise<T>;
   /** One load run against a server, with live progress; its figures. */
   http(label: string, server: Server, spec: WorkloadSpec, extra?: HttpRunOptions): Promise<Figures>;
   /** Runs fn on a fresh bare Apollo 5 baseline process, stopped afterwards whatever happens. */
   withBaseline<T>(name: string, fn: (s: Server) => Promise<T>): Promise<T>;
   /** Service vs baseline on the same workload, each on a fresh process; seed runs on the service first. */
-  compare(label: string, spec: WorkloadSpec, seed?: (s: Server) => Promise<void>): Promise<Comparison>;
+  compare(label: string, spec: WorkloadSpec, seed?: (s: Server) => Promise<void>, opts?: CompareOptions): Promise<Comparison>;
   /** A load run and, at the same time, convergence probes over its measured window. */
   httpWithLag(label: string, server: Server, spec: WorkloadSpec, extra?: HttpRunOptions): Promise<{ load: Figures; lag: LagResult }>;
 }

@@ -36,6 +36,8 @@ export interface SubscribersTask {
   subscribers: number;
   writes: number;
   writeIntervalMs: number;
+  /** Once every subscriber has its first value, send 'ready' and wait for 'go' before writing (a memory sample in between). */
+  holdWhenReady?: boolean;
 }
 
 /** The Cassandra baseline: raw cassandra-driver prepared inserts of the service's event rows. */
@@ -84,6 +86,7 @@ export interface LagResult {
 /** What an agent sends the runner: progress every second, then a result or an error. */
 export type AgentMessage =
   | { type: 'progress'; elapsedS: number; done: number; rate: number }
+  | { type: 'ready'; done: number }
   | { type: 'result'; result: HttpResult | LagResult }
   | { type: 'error'; message: string };
 

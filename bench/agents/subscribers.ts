@@ -27,6 +27,11 @@ export async function runSubscribers(t: SubscribersTask): Promise<LagResult> {
   const until = performance.now() + 30_000;
   while (ready < t.subscribers && performance.now() < until) await sleep(50);
   send({ type: 'progress', elapsedS: 0, done: ready, rate: 0 });
+  if (t.holdWhenReady) {
+    const go = new Promise<void>((resolve) => process.on('message', (m: { type?: string }) => m.type === 'go' && resolve()));
+    send({ type: 'ready', done: ready });
+    await go;
+  }
   const base = receipts.reduce((m, r) => (r.length > 0 && r[r.length - 1]!.v > m ? r[r.length - 1]!.v : m), 0n);
   const acks: { v: bigint; at: number }[] = [];
   for (let k = 1; k <= t.writes; k++) {

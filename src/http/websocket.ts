@@ -9,6 +9,7 @@ import { expired, type Principal } from '../auth/principal';
 import { CounterError, ErrorCode } from '../errors';
 import { withCode, type OperationLimits } from '../limits';
 import type { Logger } from '../logger';
+import { DocumentCache } from './documentCache';
 import { keepCounterErrorCode, withRequestErrorCode, type FormatError } from './formatError';
 import { OriginPolicy } from './origins';
 import { serveGraphqlWs, type WsExtra } from './wsTransport';
@@ -108,6 +109,11 @@ export function attachWebSocket(server: Server, opts: WebSocketOptions): WebSock
   const { limits } = opts;
   const formatError = opts.formatError ?? keepCounterErrorCode;
   const format = (errors: readonly GraphQLError[]) => errors.map((e) => withRequestErrorCode(formatError(limits.formatError(e.toJSON()), e)));
+  // One parsed, validated document per operation text, shared by its subscriptions (see DocumentCache).
+  const documents = new DocumentCache(
+    (text) => limits.parse(text),
+    (_schema, doc) => limits.validate(doc),
+  );
 
   const server$ = serveGraphqlWs<Record<string, unknown>>(
     wss,
@@ -145,7 +151,7 @@ export function attachWebSocket(server: Server, opts: WebSocketOptions): WebSock
             }),
           ];
         }
-        return checkOperation(limits, opts.schema, payload);
+        return checkOperation(limits, documents, opts.schema, payload);
       },
       onNext: (_ctx, _id, _payload, _args, result) => {
         if (!result.errors) return;
@@ -182,16 +188,17 @@ export function attachWebSocket(server: Server, opts: WebSocketOptions): WebSock
  */
 function checkOperation(
   limits: OperationLimits,
+  documents: DocumentCache,
   schema: GraphQLSchema,
   payload: { query: string; operationName?: string | null; variables?: Record<string, unknown> | null },
 ): readonly GraphQLError[] | ExecutionArgs {
   let document: DocumentNode;
   try {
-    document = limits.parse(payload.query);
+    document = documents.parse(payload.query);
   } catch (err) {
     return [withCode(err instanceof GraphQLError ? err : new GraphQLError(String(err)), 'GRAPHQL_PARSE_FAILED')];
   }
-  const invalid = limits.validate(document);
+  const invalid = documents.validate(schema, document);
   if (invalid.length > 0) return invalid.map((e) => withCode(e, 'GRAPHQL_VALIDATION_FAILED'));
   const refused = limits.checkRequest(document, payload.operationName, payload.variables);
   if (refused) return [refused];

@@ -15,6 +15,15 @@ function entry(name: string): string {
   throw new Error(`the embedded store's ${name} thread is not built (${built}): run npm run build`);
 }
 
+/**
+ * Young generation of each thread's V8 heap, MiB. A thread's default is the main thread's
+ * (up to 32 MiB of new space, committed once a burst of appends or snapshot reads fills it):
+ * under bulk load the two threads held ~17 MB more resident than with 4 MiB, measured by the
+ * bench (peak RSS and RSS per counter, docs/benchmarks.md). Their objects (one batch of
+ * events, one batch of snapshots) die within a request: a small nursery collects them as well.
+ */
+const THREAD_YOUNG_GENERATION_MB = 4;
+
 /** What a thread answers to one request (see serveRequests). */
 export type ThreadReply = { id: number; result: unknown } | { id: number; error: { message: string; stack?: string } };
 
@@ -79,7 +88,7 @@ export class ThreadClient<Ops extends { op: string }, Results extends Record<Ops
   }
 
   private spawn(): Worker {
-    const worker = new Worker(entry(this.name), { workerData: this.workerData });
+    const worker = new Worker(entry(this.name), { workerData: this.workerData, resourceLimits: { maxYoungGenerationSizeMb: THREAD_YOUNG_GENERATION_MB } });
     worker.unref();
     let failure: Error | undefined;
     worker.on('message', (m: ThreadReply) => {

@@ -84,7 +84,16 @@ describe('CoalescingQueue edge cases', () => {
     const first = ref('a');
     q.offer(counterKey(first), first);
     q.offer(counterKey(first), ref('a'));
-    expect(q.take(1)[0]).toBe(first);
+    expect(q.take(1)).toEqual([first]);
+  });
+
+  it('keeps only the namespace and name of what is offered, never the event a write offers', () => {
+    const q = new CoalescingQueue(10);
+    const event = { namespace: 'ns', name: 'a', delta: 5n, eventId: 'e'.repeat(64), token: 't'.repeat(64), generationTimeUs: 1 };
+    q.offer(counterKey(event), event);
+    const [taken] = q.take(1);
+    expect(taken).toEqual({ namespace: 'ns', name: 'a' });
+    expect(taken).not.toBe(event);
   });
 
   it('take(0) takes nothing and leaves every counter waiting', () => {
