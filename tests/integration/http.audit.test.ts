@@ -30,7 +30,6 @@ async function audit(s: TestServer, label: string): Promise<AuditResult[]> {
     const of = results.filter((r) => r.name.startsWith(level));
     return `${level} ${of.filter((r) => r.status === 'ok').length}/${of.length}`;
   };
-  // eslint-disable-next-line no-console
   console.log(`graphql-http audit (${label}): ${results.length} audits, ok: ${count('MUST')}, ${count('SHOULD')}, ${count('MAY')}`);
   return results;
 }
