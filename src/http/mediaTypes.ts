@@ -40,14 +40,15 @@ export function responseType(accept: string | undefined): ResponseType | undefin
     .filter((r): r is MediaRange => r !== undefined);
   let best: { type: ResponseType; q: number; s: number; order: number; index: number } | undefined;
   PROVIDED_PARSED.forEach((p, index) => {
-    // The most specific range that matches this type gives its quality (negotiator's rule).
-    let match: { q: number; s: number; order: number } | undefined;
+    // The most specific range that matches this type gives its quality: negotiator's rule,
+    // comparisons and all (an unparsable q is NaN, which compares as a tie, then never wins).
+    let match = { q: 0, s: 0, order: -1 };
     for (const r of ranges) {
       const s = specificity(p, r);
       if (s === undefined) continue;
-      if (!match || s > match.s || (s === match.s && (r.q > match.q || (r.q === match.q && r.order > match.order)))) match = { q: r.q, s, order: r.order };
+      if ((match.s - s || match.q - r.q || match.order - r.order) < 0) match = { q: r.q, s, order: r.order };
     }
-    if (!match || !(match.q > 0)) return;
+    if (!(match.q > 0)) return;
     const c = { type: PROVIDED[index]!, ...match, index };
     if (!best || c.q > best.q || (c.q === best.q && (c.s > best.s || (c.s === best.s && (c.order < best.order || (c.order === best.order && c.index < best.index)))))) best = c;
   });
@@ -83,7 +84,7 @@ function parseRange(text: string, order: number): MediaRange | undefined {
     if (key === 'q') q = Number.parseFloat(value);
     else if (key) params[key] = value;
   }
-  return { type: range.slice(0, slash), subtype: range.slice(slash + 1), params, q: Number.isNaN(q) ? 0 : q, order };
+  return { type: range.slice(0, slash), subtype: range.slice(slash + 1), params, q, order };
 }
 
 /** The essence (`type/subtype`, lower case) of a Content-Type header, without its parameters. */
