@@ -125,6 +125,16 @@ export async function createApp(config: Config): Promise<App> {
     // Outside NODE_ENV=test Apollo stops itself on SIGTERM, failing the operations still in
     // flight and re-raising the signal: main.ts owns the signals and stops in order.
     stopOnTerminationSignals: false,
+    // Apollo's CSRF prevention refuses every request without a non-simple content type or a
+    // preflight header, so the spec's plain GET (urql's default for queries) was refused.
+    // Its guard is kept where it matters, in apolloHandler: only a POST with content-type
+    // application/json runs an operation (a browser preflights that cross-origin, and CORS
+    // answers only ALLOWED_ORIGINS), a text/plain, form or multipart POST is refused 415,
+    // and GET runs only queries (Apollo answers a GET mutation 405). A cross-site page can
+    // still make a browser send a GET query: it reads nothing from the answer (no CORS) and
+    // writes nothing; credentials are bearer tokens a browser never attaches by itself
+    // (no cookies), so such a GET has none and, with access control on, is refused 401.
+    csrfPrevention: false,
   });
   await apollo.start();
 

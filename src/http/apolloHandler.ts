@@ -7,6 +7,7 @@ import { newRequestId } from '../errors';
 import type { Logger } from '../logger';
 import type { CompiledExecution } from './compiledExecution';
 import { labelRequest } from './tracing';
+import { APPLICATION_JSON, essence, GRAPHQL_RESPONSE_JSON, responseType } from './mediaTypes';
 
 /**
  * Apollo Server on bare node:http. This is all an HTTP integration does (the same steps as
@@ -43,11 +44,18 @@ export function apolloHandler(
           if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
         }
         let body: unknown = undefined;
-        if (raw.length > 0 && (headers.get('content-type') ?? '').includes('json')) {
+        // The one body this endpoint reads is `application/json` (the spec's request type).
+        // Anything else a POST carries is refused before it is parsed: a browser sends
+        // text/plain, form or multipart bodies cross-origin without a preflight, so none of
+        // them may run an operation (the CSRF reasoning is in app.ts, at csrfPrevention).
+        if (req.method === 'POST' && essence(req.headers['content-type']) !== 'application/json') {
+          return refuse(res, 415, 'a POST body must be content-type: application/json', 'BAD_REQUEST', undefined, req.headers.accept);
+        }
+        if (raw.length > 0 && req.method === 'POST') {
           try {
             body = JSON.parse(raw);
           } catch {
-            return refuse(res, 400, 'request body is not valid JSON');
+            return refuse(res, 400, 'request body is not valid JSON', 'BAD_REQUEST', undefined, req.headers.accept);
           }
           labelRequest(body, search);
           if (compiled && req.method === 'POST' && (await compiled.serve(body, req.headers, res, principal))) return;
@@ -55,7 +63,9 @@ export function apolloHandler(
         if (body === undefined) labelRequest(body, search);
         const refusal = precheck?.(body, search);
         if (refusal !== undefined) {
-          res.writeHead(400, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+          // A refused document, as Apollo answers its own validation errors (requestErrorStatus).
+          const type = responseType(req.headers.accept) ?? APPLICATION_JSON;
+          res.writeHead(type === APPLICATION_JSON ? 200 : 400, { 'content-type': type, 'cache-control': 'no-store' });
           res.end(`${refusal}\n`);
           return;
         }
@@ -66,18 +76,19 @@ export function apolloHandler(
         res.statusCode = response.status ?? 200;
         for (const [k, v] of response.headers) res.setHeader(k, v);
         if (response.body.kind === 'complete') {
+          if (res.statusCode === 400) res.statusCode = requestErrorStatus(response.headers.get('content-type'), response.body.string);
           res.end(response.body.string);
           return;
         }
         for await (const chunk of response.body.asyncIterator) res.write(chunk);
         res.end();
       },
-      (err: Error & { status?: number }) => refuse(res, err.status ?? 400, err.message),
+      (err: Error & { status?: number }) => refuse(res, err.status ?? 400, err.message, 'BAD_REQUEST', undefined, req.headers.accept),
     ).catch((err) => {
       // A failure of ours: its details go to the log under the id the answer carries.
       const requestId = newRequestId();
       log?.error({ err, requestId }, 'HTTP request failed');
-      if (!res.headersSent) refuse(res, 500, 'Internal server error', 'INTERNAL_SERVER_ERROR', requestId);
+      if (!res.headersSent) refuse(res, 500, 'Internal server error', 'INTERNAL_SERVER_ERROR', requestId, req.headers.accept);
       else res.destroy(err as Error);
     });
   }
@@ -110,7 +121,29 @@ function readBody(req: IncomingMessage, maxBytes: number): Promise<string> {
  * GraphQL response shape with a stable code, Apollo's own BAD_REQUEST for what it would
  * refuse the same way, so clients handle every refusal by `extensions.code`.
  */
-function refuse(res: ServerResponse, status: number, message: string, code = 'BAD_REQUEST', requestId?: string): void {
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...(status === 413 ? { connection: 'close' } : {}) });
+function refuse(res: ServerResponse, status: number, message: string, code = 'BAD_REQUEST', requestId?: string, accept?: string): void {
+  const type = responseType(accept) === GRAPHQL_RESPONSE_JSON ? GRAPHQL_RESPONSE_JSON : APPLICATION_JSON;
+  res.writeHead(status, { 'content-type': type, ...(status === 413 ? { connection: 'close' } : {}) });
   res.end(JSON.stringify({ errors: [{ message, extensions: requestId ? { code, requestId } : { code } }] }));
+}
+
+/**
+ * The status of a GraphQL request error (the document does not parse or validate, its
+ * variables do not coerce, a limit refused it: nothing ran, no `data`). Apollo answers them
+ * 400 whatever the response type. The spec wants 400 for `application/graphql-response+json`
+ * (which Apollo Client and urql ask for), but 200 for `application/json` (SHOULD: legacy
+ * clients read GraphQL errors only from a 200). A malformed HTTP request (BAD_REQUEST: no
+ * query, variables that are not a JSON object, a subscription over plain HTTP) stays 400.
+ */
+export function requestErrorStatus(contentType: string | undefined, body: string): number {
+  if (contentType !== APPLICATION_JSON) return 400;
+  let result: { data?: unknown; errors?: { extensions?: { code?: unknown } }[] };
+  try {
+    result = JSON.parse(body) as typeof result;
+  } catch {
+    return 400;
+  }
+  const errors = result?.errors;
+  if (!Array.isArray(errors) || errors.length === 0 || 'data' in result) return 400;
+  return errors.some((e) => e?.extensions?.code === 'BAD_REQUEST') ? 400 : 200;
 }

@@ -5,6 +5,7 @@ import { LRUCache } from 'lru-cache';
 import type { RequestContext } from '../../resolvers/context';
 import type { Principal } from '../auth/principal';
 import type { OperationLimits } from '../limits';
+import { APPLICATION_JSON, GRAPHQL_RESPONSE_JSON, responseType } from './mediaTypes';
 
 /** Distinct operation texts kept compiled (clients send a handful; the bound stops an attacker's variety). */
 const MAX_OPERATIONS = 500;
@@ -25,13 +26,14 @@ export interface CompiledRequest {
  * validated against the schema and compiled (graphql-jit) once, then executed compiled,
  * skipping Apollo's per-request pipeline (parse/validate cache look-ups by hash, plugin
  * hooks, response shaping). The answer is what Apollo would send: the same JSON, status
- * 200, `content-type: application/json; charset=utf-8`, `cache-control: no-store`, and
+ * 200, the content type Apollo negotiates (`application/json` or
+ * `application/graphql-response+json`, mediaTypes.ts), `cache-control: no-store`, and
  * errors formatted the same way (`formatError` after GraphQLError's own JSON, a code on
  * every error).
  *
  * Everything else goes to Apollo, which stays the reference: a body with `extensions`
  * (persisted queries), a trace asked for (ftv1, a router's usage reporting), another
- * response type, subscriptions, documents that do not validate, and any request whose
+ * response type (a router's callback protocol, none acceptable), subscriptions, documents that do not validate, and any request whose
  * variables are refused before execution (Apollo answers those 400: nothing ran). Errors
  * of an execution are formatted here (running it again through Apollo could apply a
  * mutation twice, and would double a query's work).
@@ -53,6 +55,9 @@ export class CompiledExecution {
   async serve(body: unknown, headers: IncomingHttpHeaders, res: ServerResponse, principal: Principal): Promise<boolean> {
     const req = eligible(body, headers);
     if (!req) return false;
+    // The response type Apollo would choose; a router's callback protocol or none acceptable (406) is Apollo's.
+    const type = responseType(headers.accept);
+    if (type !== APPLICATION_JSON && type !== GRAPHQL_RESPONSE_JSON) return false;
     const entry = this.entry(req);
     if (entry === 'apollo' || entry === 'seen') return false;
     // Past a limit (a list given as a variable, the estimated cost): Apollo refuses it, the same way.
@@ -62,9 +67,9 @@ export class CompiledExecution {
       // Refused before execution (variables): Apollo answers it (400), nothing ran.
       if (result.data === undefined) return false;
       const errors = result.errors.map((e) => this.formatError(format(e), e));
-      return send(res, JSON.stringify({ errors, data: result.data }));
+      return send(res, JSON.stringify({ errors, data: result.data }), type);
     }
-    return send(res, entry.stringify({ data: result.data }));
+    return send(res, entry.stringify({ data: result.data }), type);
   }
 
   /**
@@ -106,8 +111,6 @@ function compile(schema: GraphQLSchema, req: CompiledRequest, limits: OperationL
 /** A plain POST body this path serves, or undefined. */
 function eligible(body: unknown, headers: IncomingHttpHeaders): CompiledRequest | undefined {
   if (headers['apollo-federation-include-trace'] !== undefined) return undefined;
-  const accept = headers.accept;
-  if (accept !== undefined && accept !== '*/*' && !accept.includes('application/json')) return undefined;
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return undefined;
   const b = body as Record<string, unknown>;
   if (typeof b.query !== 'string' || b.query.length > MAX_QUERY_CHARS || b.extensions !== undefined) return undefined;
@@ -122,10 +125,11 @@ function format(e: GraphQLError): GraphQLFormattedError {
   return { ...json, extensions: { ...json.extensions, code: json.extensions?.code ?? 'INTERNAL_SERVER_ERROR' } };
 }
 
-function send(res: ServerResponse, body: string): true {
+function send(res: ServerResponse, body: string, type: string): true {
   // Apollo ends every JSON response with a newline; so do we, byte for byte the same.
+  // Every answer here has `data` (a request error is Apollo's): 200 in either response type.
   const json = `${body}\n`;
-  res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(json) });
+  res.writeHead(200, { 'content-type': type, 'cache-control': 'no-store', 'content-length': Buffer.byteLength(json) });
   res.end(json);
   return true;
 }

@@ -73,11 +73,14 @@ describe('compiled execution answers as Apollo does', () => {
     expect((await same({ query: ADD, variables: { i: expired } })).body).toContain('IDEMPOTENCY_TOKEN_EXPIRED');
     expect((await same({ query: ADD, variables: { i: { namespace: 'ev', name: 'o', delta: '9223372036854775807' } } })).status).toBe(200);
     expect((await same({ query: ADD, variables: { i: { namespace: 'ev', name: 'o', delta: '1' } } })).body).toContain('COUNT_OVERFLOW');
-    expect((await same({ query: ADD, variables: { i: { namespace: 'ev', name: 'o', delta: 'x' } } })).status).toBe(400);
-    expect((await same({ query: GET, variables: { ns: 5, n: 'x' } })).status).toBe(400);
-    expect((await same({ query: '{ nope }' })).status).toBe(400);
-    expect((await same({ query: '{ counter(' })).status).toBe(400);
-    expect((await same({ query: 'query A { namespaces { name } } query B { namespaces { mode } }' })).status).toBe(400);
+    // Request errors (nothing ran): 200 in application/json, 400 in application/graphql-response+json (the spec's statuses).
+    for (const [accept, status] of [['application/json', 200], ['application/graphql-response+json', 400]] as const) {
+      expect((await same({ query: ADD, variables: { i: { namespace: 'ev', name: 'o', delta: 'x' } } }, { accept })).status).toBe(status);
+      expect((await same({ query: GET, variables: { ns: 5, n: 'x' } }, { accept })).status).toBe(status);
+      expect((await same({ query: '{ nope }' }, { accept })).status).toBe(status);
+      expect((await same({ query: '{ counter(' }, { accept })).status).toBe(status);
+      expect((await same({ query: 'query A { namespaces { name } } query B { namespaces { mode } }' }, { accept })).status).toBe(status);
+    }
   });
 
   it('inline literals, several operations with operationName, entities, namespaces, other response types', async () => {
@@ -88,6 +91,17 @@ describe('compiled execution answers as Apollo does', () => {
       variables: { r: [{ __typename: 'Counter', namespace: 'ev', name: 'c' }, { __typename: 'Namespace', name: 'acc' }, { __typename: 'Counter', namespace: 'nope', name: 'c' }] },
     });
     await same({ query: GET, variables: { ns: 'ev', n: 'c' } }, { accept: 'application/graphql-response+json' });
+    // Apollo Client's and urql's default Accept headers, a charset, a preference for application/json, none acceptable (406).
+    for (const accept of [
+      'application/graphql-response+json,application/json;q=0.9',
+      'application/graphql-response+json, application/graphql+json, application/json, text/event-stream, multipart/mixed',
+      'application/json; charset=utf-8',
+      'application/graphql-response+json;q=0.5, application/json',
+      'text/html',
+    ]) {
+      const r = await same({ query: GET, variables: { ns: 'ev', n: 'c' } }, { accept });
+      expect(r.status).toBe(accept === 'text/html' ? 406 : 200);
+    }
   });
 
   it('answered most of the requests above itself (not all through Apollo)', async () => {
