@@ -59,6 +59,7 @@ export function instrumentBestEffort(cache: BestEffortCache, ins: Instrumentatio
     add: (op) => call(ins, 'cacheAdd', 1, () => cache.add(op)),
     get: (refs) => call(ins, 'cacheGet', refs.length, () => cache.get(refs)),
     clear: (op) => call(ins, 'cacheClear', 1, () => cache.clear(op)),
+    clearNamespace: (namespace) => call(ins, 'cacheClearNamespace', 1, () => cache.clearNamespace(namespace)),
     close: () => cache.close(),
   };
 }
@@ -67,6 +68,7 @@ export function instrumentConverged(cache: ConvergedCache, ins: Instrumentation)
   return {
     get: (refs) => call(ins, 'convergedCacheGet', refs.length, () => cache.get(refs)),
     setMany: (u) => call(ins, 'convergedCacheSet', u.entries.length, () => cache.setMany(u)),
+    clearNamespace: (namespace) => call(ins, 'convergedCacheClearNamespace', 1, () => cache.clearNamespace(namespace)),
     close: () => cache.close(),
   };
 }
