@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import { CounterError, ErrorCode, namespaceNotFound } from '../errors';
 import type { Logger } from '../logger';
 import type { NamespaceConfig } from '../model';
+import { isBeingDeleted } from '../store/deleting';
 import type { DeletedNamespace, NamespaceStore } from '../store/types';
 import { checkName, normalizeNamespace, sameNamespaceSettings, type NamespaceInputLike } from '../validate';
 
@@ -100,6 +101,12 @@ export class NamespaceRegistry {
           await this.apply(def);
         }
       } catch (err) {
+        // A namespace of the file that is being deleted (its removal resumes after this start):
+        // refusing the start would keep the removal from ever finishing.
+        if (isBeingDeleted(err)) {
+          log.warn({ file, entry: i, namespace: (d as NamespaceInputLike).name }, 'COUNTER_NAMESPACES_FILE: namespace is being deleted; not created (it will be at a start after its removal)');
+          continue;
+        }
         throw new Error(`COUNTER_NAMESPACES_FILE ${file}, entry ${i}: ${(err as Error).message}`);
       }
     }

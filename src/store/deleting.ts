@@ -5,4 +5,8 @@ import { CounterError, ErrorCode } from '../errors';
  * The name is free again once the background removal has dropped the tombstoned row.
  */
 export const namespaceBeingDeleted = (name: string): CounterError =>
-  new CounterError(ErrorCode.NamespaceConflict, `namespace ${JSON.stringify(name)} is being deleted; retry later`, { namespace: name });
+  new CounterError(ErrorCode.NamespaceConflict, `namespace ${JSON.stringify(name)} is being deleted; retry later`, { namespace: name, deleting: true });
+
+/** Whether an error is namespaceBeingDeleted's (wherever it was thrown). */
+export const isBeingDeleted = (err: unknown): boolean =>
+  err instanceof CounterError && err.code === ErrorCode.NamespaceConflict && err.extensions['deleting'] === true;

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { dropKeyspace, freshKeyspace } from './helpers/cassandra';
 import { spawnServiceProcess, type Proc } from './helpers/process';
 import { createNamespace, gqlAt, startServer, tempDir, waitFor, type TestServer } from './helpers/server';
 
@@ -162,6 +163,56 @@ describe.each([
     await recreate(s.gql, 'del-mode', 'BEST_EFFORT');
     expect(await countOf(s.gql, 'del-mode', 'c')).toBe('0');
   });
+});
+
+describe('deleteNamespace on Cassandra, two instances sharing the store and Redis', () => {
+  const keyspace = freshKeyspace();
+  const prefix = `deltest-${randomUUID().slice(0, 8)}:`;
+  let a: TestServer;
+  let b: TestServer;
+  beforeAll(async () => {
+    const env = {
+      COUNTER_STORE: 'cassandra',
+      CASSANDRA_KEYSPACE: keyspace,
+      REDIS_URL: redisUrl,
+      REDIS_KEY_PREFIX: prefix,
+      NAMESPACE_DELETE_GRACE_MS: 1000,
+      ROLLUP_SKEW_MARGIN_MS: 200,
+      ROLLUP_SWEEP_INTERVAL_MS: 200,
+    };
+    a = await startServer(env);
+    b = await startServer(env);
+  }, 80_000);
+  afterAll(async () => {
+    await Promise.all([a?.stop(), b?.stop()]);
+    await dropKeyspace(keyspace);
+  });
+
+  it('the other instance drops the namespace at its next listing; after the removal the name is free and empty on both', async () => {
+    const ns = (mode: string) => `cd-${mode.toLowerCase()}`;
+    for (const mode of MODES) {
+      await createNamespace(a, ns(mode), mode);
+      // Written through b: b has the namespace cached.
+      for (let i = 0; i < 3; i++) expect((await b.gql(ADD, { i: { namespace: ns(mode), name: 'c', delta: 5 } })).errors).toBeUndefined();
+    }
+    await waitFor(async () => (await countOf(b.gql, ns('EVENTUAL'), 'c')) === '15', 10_000, 50);
+    expect(await countOf(a.gql, ns('ACCURATE'), 'c')).toBe('15');
+
+    for (const mode of MODES) expect((await a.gql(DELETE, { n: ns(mode) })).errors).toBeUndefined();
+    for (const mode of MODES) expect(await everyOperation(a.gql, ns(mode))).toEqual(GONE);
+    // b learns of it with its next listing (the sweeps' every 30 s; the namespaces query lists at once).
+    expect((await b.gql<{ namespaces: { name: string }[] }>(`{ namespaces { name } }`)).data!.namespaces).toEqual([]);
+    for (const mode of MODES) expect(await everyOperation(b.gql, ns(mode))).toEqual(GONE);
+
+    for (const mode of MODES) await recreate(b.gql, ns(mode), mode, 30_000);
+    for (const mode of MODES) {
+      for (const s of [a, b]) expect({ mode, count: await countOf(s.gql, ns(mode), 'c') }).toEqual({ mode, count: '0' });
+      expect((await a.gql(ADD, { i: { namespace: ns(mode), name: 'c', delta: 2 } })).errors).toBeUndefined();
+    }
+    await waitFor(async () => (await countOf(b.gql, ns('EVENTUAL'), 'c')) === '2', 10_000, 50);
+    expect(await countOf(b.gql, ns('ACCURATE'), 'c')).toBe('2');
+    expect(await countOf(b.gql, ns('BEST_EFFORT'), 'c')).toBe('2');
+  }, 90_000);
 });
 
 describe('deleteNamespace: SIGKILL right after the answer', () => {

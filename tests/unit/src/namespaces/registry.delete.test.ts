@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { NamespaceConfig } from '../../../../src/model';
 import { NamespaceRegistry } from '../../../../src/namespaces/registry';
 import { MemoryStore } from '../../fakes';
@@ -78,5 +81,18 @@ describe('NamespaceRegistry.delete and forgetting deleted namespaces', () => {
     release();
     expect((await listing).map((n) => n.name)).toEqual(['b', 'c']);
     expect(reg.cached('a')).toBeUndefined();
+  });
+
+  it('COUNTER_NAMESPACES_FILE: an entry being deleted is skipped with a warning (the start goes on, so the removal can finish)', async () => {
+    await reg.delete('a');
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ns-file-')), 'ns.json');
+    fs.writeFileSync(file, JSON.stringify([{ name: 'a', mode: 'EVENTUAL' }, { name: 'd', mode: 'ACCURATE' }]));
+    const warn = jest.fn();
+    await reg.loadFile(file, { warn });
+    expect(warn).toHaveBeenCalledWith(expect.objectContaining({ namespace: 'a' }), expect.stringMatching(/being deleted/));
+    expect((await reg.list()).map((n) => n.name)).toEqual(['b', 'd']);
+    // Any other refusal still stops the start.
+    fs.writeFileSync(file, JSON.stringify([{ name: 'b', mode: 'ACCURATE' }]));
+    await expect(reg.loadFile(file, { warn })).rejects.toThrow(/entry 0/);
   });
 });
