@@ -29,7 +29,7 @@ export const removalDueAt = (d: DeletedNamespace, graceMs: number): number => d.
 
 /**
  * deleteNamespace's background part: for every tombstoned namespace whose grace has passed,
- * removes its cache entries and its data in the store (in chunks, see Store.removeNamespaceData)
+ * removes its data in the store (in chunks, see Store.removeNamespaceData), its cache entries,
  * and then its row, which frees the name. Resumable: the tombstone is the durable record, so
  * a removal cut short (a crash, a store error) is found again at the next start or the next
  * check and simply run again (every step is idempotent). Several instances may run the same
@@ -109,9 +109,11 @@ export class NamespaceRemover {
     const { store, caches, forget, log } = this.deps;
     const started = Date.now();
     forget(name);
+    const { removed } = await store.removeNamespaceData(name);
+    // The caches after the store: the latest point, so nothing of the old namespace (a roll-up
+    // batch that read it before the tombstone) can be cached after the clear.
     let cached = 0;
     for (const c of caches) cached += await c.clearNamespace(name);
-    const { removed } = await store.removeNamespaceData(name);
     // Last: this frees the name, so a re-created namespace of it starts from nothing.
     await store.dropNamespace(name);
     forget(name);

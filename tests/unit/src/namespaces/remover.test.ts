@@ -34,7 +34,7 @@ describe('NamespaceRemover', () => {
     expect(removalDueAt({ name: 'x', deletedAtMs: 1000 }, 45_000)).toBe(46_000);
   });
 
-  it('waits out the grace, then forgets, clears the caches, removes the data and only then drops the row', async () => {
+  it('waits out the grace, then forgets, removes the data, clears the caches and only then drops the row', async () => {
     const { store, steps, remover, log } = setup(80);
     await seed(store);
     await store.markNamespaceDeleted('gone', Date.now());
@@ -44,7 +44,7 @@ describe('NamespaceRemover', () => {
     expect(store.rows.size).toBe(2);
     await sleep(120);
     await remover.idle();
-    expect(steps).toEqual(['forget gone', 'cache gone', 'data gone', 'drop gone', 'forget gone']);
+    expect(steps).toEqual(['forget gone', 'data gone', 'cache gone', 'drop gone', 'forget gone']);
     expect([...store.rows.values()].map((r) => r.namespace)).toEqual(['kept']);
     expect(await store.listDeletedNamespaces()).toEqual([]);
     expect(log.info).toHaveBeenCalledWith(expect.objectContaining({ namespace: 'gone', removed: 2, cached: 2 }), 'namespace removed');
