@@ -2,6 +2,7 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginSubscriptionCallback } from '@apollo/server/plugin/subscriptionCallback';
 import { createRollup, type Rollup } from '../rollup';
+import { NAMESPACE_RELIST_MS } from '../rollup/namespaces';
 import { buildSchema } from '../resolvers';
 import type { RequestContext } from '../resolvers/context';
 import { createLoaders } from '../resolvers/loaders';
@@ -91,6 +92,7 @@ export async function createApp(config: Config): Promise<App> {
     caches: [bestEffort, converged],
     forget: (name) => guard.forgetNamespace(name),
     graceMs: config.namespaceDeleteGraceMs,
+    relist: () => namespaces.list(NAMESPACE_RELIST_MS),
     log: log.child({ part: 'namespaces' }),
   });
   namespaces.onGone((name) => {

@@ -21,6 +21,12 @@ export interface RemoverDeps {
    */
   graceMs: number;
   checkEveryMs?: number;
+  /**
+   * Run with every check: the registry's relisting (at most every NAMESPACE_RELIST_MS), so a
+   * namespace deleted through another instance leaves this one's cache within that interval
+   * plus one check, however rarely the roll-up sweeps (which relist too) run.
+   */
+  relist?: () => Promise<unknown>;
   log: Pick<Logger, 'info' | 'warn'>;
 }
 
@@ -79,9 +85,10 @@ export class NamespaceRemover {
     if (this.stopped) return;
     let deleted: DeletedNamespace[];
     try {
+      await this.deps.relist?.();
       deleted = await this.deps.store.listDeletedNamespaces();
     } catch (err) {
-      this.deps.log.warn({ err }, 'listing the namespaces being deleted failed; retried at the next check');
+      this.deps.log.warn({ err }, 'listing the namespaces (or those being deleted) failed; retried at the next check');
       return;
     }
     for (const d of deleted) this.schedule(d);

@@ -100,4 +100,16 @@ describe('NamespaceRemover', () => {
     await remover.check();
     expect(steps.filter((s) => s.startsWith('data'))).toEqual(['data gone']);
   });
+
+  it('each check relists the registry first (a deletion through another instance leaves this one\'s cache), and a failed relist is retried', async () => {
+    const store = new MemoryStore();
+    const relist = jest.fn(async () => []).mockRejectedValueOnce(new Error('store away'));
+    const log = { info: jest.fn(), warn: jest.fn() };
+    const remover = new NamespaceRemover({ store, caches: [], forget: () => {}, graceMs: 0, relist, log });
+    await remover.check();
+    expect(log.warn).toHaveBeenCalledTimes(1);
+    await remover.check();
+    expect(relist).toHaveBeenCalledTimes(2);
+    expect(log.warn).toHaveBeenCalledTimes(1);
+  });
 });
