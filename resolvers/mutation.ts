@@ -72,4 +72,11 @@ export const Mutation: MutationResolvers = {
     requireScope(ctx, 'admin', input.name);
     return ctx.namespaces.update(input);
   },
+
+  // Scope before existence (access.ts): a caller without admin on the name learns nothing of it.
+  deleteNamespace: async (_p, { name }, ctx) => {
+    requireScope(ctx, 'admin', name);
+    await ctx.namespaces.delete(name);
+    return { name, status: 'DELETING' };
+  },
 };

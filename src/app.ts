@@ -2,6 +2,7 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginSubscriptionCallback } from '@apollo/server/plugin/subscriptionCallback';
 import { createRollup, type Rollup } from '../rollup';
+import { NAMESPACE_RELIST_MS } from '../rollup/namespaces';
 import { buildSchema } from '../resolvers';
 import type { RequestContext } from '../resolvers/context';
 import { createLoaders } from '../resolvers/loaders';
@@ -28,6 +29,7 @@ import { limitsPlugin, OperationLimits } from './limits';
 import { createLogger, type Logger } from './logger';
 import { createMetrics, type Metrics } from './metrics';
 import { NamespaceRegistry } from './namespaces/registry';
+import { NamespaceRemover } from './namespaces/remover';
 
 export interface App {
   url: string;
@@ -81,9 +83,26 @@ export async function createApp(config: Config): Promise<App> {
     options: config.rollup,
     onRolledUp: (ref, exact) => guard.observeRolledUp(ref, exact),
   });
+  const bestEffort = instrumentBestEffort(backends.bestEffort, ins);
+  // deleteNamespace: the removal after its grace (remover.ts), and, on every instance as soon
+  // as it learns of a deletion, this process's own state of the namespace (its caches when
+  // they are in memory: the Redis ones are shared, the removal clears them).
+  const remover = new NamespaceRemover({
+    store,
+    caches: [bestEffort, converged],
+    forget: (name) => guard.forgetNamespace(name),
+    graceMs: config.namespaceDeleteGraceMs,
+    relist: () => namespaces.list(NAMESPACE_RELIST_MS),
+    log: log.child({ part: 'namespaces' }),
+  });
+  namespaces.onGone((name) => {
+    guard.forgetNamespace(name);
+    if (!config.redisUrl) for (const c of [bestEffort, converged]) void c.clearNamespace(name).catch(() => undefined);
+  });
+  namespaces.onDeleted((d) => remover.schedule(d));
   const service = new CounterService(
     namespaces,
-    new BestEffortCounters(instrumentBestEffort(backends.bestEffort, ins), backends.pubsub, metrics, {
+    new BestEffortCounters(bestEffort, backends.pubsub, metrics, {
       skewMarginMs: config.rollup.skewMarginMs,
       publishThrottleMs: config.publishThrottleMs,
     }),
@@ -91,6 +110,7 @@ export async function createApp(config: Config): Promise<App> {
     new Watcher(backends.pubsub, metrics),
   );
   rollup.start();
+  remover.start();
 
   const schema = buildSchema();
   const auth = createAuthenticator(config.auth, log);
@@ -187,6 +207,7 @@ export async function createApp(config: Config): Promise<App> {
       await http.drain(config.shutdownTimeoutMs, () => ws.dispose());
       await apollo.stop();
       await rollup.stop();
+      remover.stop();
       service.close();
       await backends.close();
       log.info('counter service stopped');

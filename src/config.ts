@@ -26,6 +26,8 @@ const envSchema = z.object({
   COUNTER_STORE: z.enum(['embedded', 'cassandra']).default('embedded'),
   COUNTER_DATA_DIR: z.string().min(1).default('./data'),
   COUNTER_NAMESPACES_FILE: z.string().min(1).optional(),
+  /** deleteNamespace: how long after the tombstone the removal starts (other instances must have stopped writing). */
+  NAMESPACE_DELETE_GRACE_MS: int(45_000, 0, 86_400_000),
   /** FULL fsyncs every group commit (survives power loss); NORMAL survives a process crash only. */
   COUNTER_SQLITE_SYNCHRONOUS: z.enum(['FULL', 'NORMAL']).default('FULL'),
   /** Page cache of the embedded store's writer connection, MiB. */
@@ -164,6 +166,7 @@ function toConfig(env: z.infer<typeof envSchema>) {
     store: env.COUNTER_STORE,
     dataDir: path.resolve(env.COUNTER_DATA_DIR),
     namespacesFile: env.COUNTER_NAMESPACES_FILE ? path.resolve(env.COUNTER_NAMESPACES_FILE) : undefined,
+    namespaceDeleteGraceMs: env.NAMESPACE_DELETE_GRACE_MS,
     sqliteSynchronous: env.COUNTER_SQLITE_SYNCHRONOUS,
     sqliteWriterCacheMb: env.COUNTER_SQLITE_WRITER_CACHE_MB,
     cassandra: {

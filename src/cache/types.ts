@@ -34,6 +34,11 @@ export interface BestEffortCache {
    * Returns the count after it; a dedupe key already seen changes nothing ('duplicate').
    */
   clear(op: BestEffortClear): Promise<BestEffortClearResult>;
+  /**
+   * Forgets every counter of the namespace with its dedupe records and clear watermarks
+   * (deleteNamespace; nothing writes to the namespace any more). Returns the entries removed.
+   */
+  clearNamespace(namespace: string): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -79,6 +84,8 @@ export interface ConvergedCache {
   get(refs: CounterRef[]): Promise<(bigint | undefined)[]>;
   /** Stores each value unless a newer one (larger asOfMs) is there. */
   setMany(update: ConvergedUpdate): Promise<ConvergedUpdateResult>;
+  /** Forgets the converged values of every counter of the namespace (deleteNamespace). Returns the entries removed. */
+  clearNamespace(namespace: string): Promise<number>;
   close(): Promise<void>;
 }
 

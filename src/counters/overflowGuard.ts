@@ -85,6 +85,16 @@ export class OverflowGuard {
     this.known = new LRUCache({ max: maxCounters });
   }
 
+  /**
+   * Forgets what it knows of the namespace's counters (deleteNamespace): a re-created
+   * namespace of the name starts from zero, which a kept estimate would misjudge. Adds in
+   * flight keep their holds until released.
+   */
+  forgetNamespace(namespace: string): void {
+    const prefix = `${namespace}\u0000`;
+    for (const key of [...this.known.keys()]) if (key.startsWith(prefix)) this.known.delete(key);
+  }
+
   /** A mark to take before an exact read of the counter, for `observe`. */
   mark(ref: CounterRef): Mark | undefined {
     const k = this.known.get(counterKey(ref));

@@ -40,11 +40,15 @@ export function instrumentStore(store: Store, ins: Instrumentation): Store {
     getNamespace: (name) => store.getNamespace(name),
     createNamespace: (ns) => store.createNamespace(ns),
     updateNamespace: (ns) => store.updateNamespace(ns),
+    markNamespaceDeleted: (name, atMs) => store.markNamespaceDeleted(name, atMs),
+    listDeletedNamespaces: () => store.listDeletedNamespaces(),
+    dropNamespace: (name) => store.dropNamespace(name),
     append: (events) => call(ins, 'append', events.length, () => store.append(events)),
     readSnapshots: (q) => call(ins, 'readSnapshots', q.refs.length, () => store.readSnapshots(q)),
     writeCheckpoints: (items) => call(ins, 'writeCheckpoints', items.length, () => store.writeCheckpoints(items)),
     listPending: (q) => call(ins, 'listPending', 1, () => store.listPending(q)),
     purge: (q) => call(ins, 'purge', 1, () => store.purge(q)),
+    removeNamespaceData: (name) => call(ins, 'removeNamespaceData', 1, () => store.removeNamespaceData(name)),
     ping: () => store.ping(),
     close: () => store.close(),
   };
@@ -55,6 +59,7 @@ export function instrumentBestEffort(cache: BestEffortCache, ins: Instrumentatio
     add: (op) => call(ins, 'cacheAdd', 1, () => cache.add(op)),
     get: (refs) => call(ins, 'cacheGet', refs.length, () => cache.get(refs)),
     clear: (op) => call(ins, 'cacheClear', 1, () => cache.clear(op)),
+    clearNamespace: (namespace) => call(ins, 'cacheClearNamespace', 1, () => cache.clearNamespace(namespace)),
     close: () => cache.close(),
   };
 }
@@ -63,6 +68,7 @@ export function instrumentConverged(cache: ConvergedCache, ins: Instrumentation)
   return {
     get: (refs) => call(ins, 'convergedCacheGet', refs.length, () => cache.get(refs)),
     setMany: (u) => call(ins, 'convergedCacheSet', u.entries.length, () => cache.setMany(u)),
+    clearNamespace: (namespace) => call(ins, 'convergedCacheClearNamespace', 1, () => cache.clearNamespace(namespace)),
     close: () => cache.close(),
   };
 }

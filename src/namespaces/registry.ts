@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import { CounterError, ErrorCode, namespaceNotFound } from '../errors';
 import type { Logger } from '../logger';
 import type { NamespaceConfig } from '../model';
-import type { NamespaceStore } from '../store/types';
+import { isBeingDeleted } from '../store/deleting';
+import type { DeletedNamespace, NamespaceStore } from '../store/types';
 import { checkName, normalizeNamespace, sameNamespaceSettings, type NamespaceInputLike } from '../validate';
 
 /**
@@ -11,15 +12,66 @@ import { checkName, normalizeNamespace, sameNamespaceSettings, type NamespaceInp
  * up in the store once, so a namespace created through another instance is seen at once.
  */
 export class NamespaceRegistry {
-  private readonly cache = new Map<string, NamespaceConfig>();
+  private cache = new Map<string, NamespaceConfig>();
   private loadedAt = 0;
+  private readonly gone: ((name: string) => void)[] = [];
+  private readonly deleted: ((d: DeletedNamespace) => void)[] = [];
 
   constructor(private readonly store: NamespaceStore) {}
 
+  /**
+   * Lists the store again and keeps exactly what it holds: a namespace deleted (through any
+   * instance) leaves the cache with the listing, and this instance's listeners forget its
+   * in-memory state (see onGone).
+   */
   async load(): Promise<void> {
     const started = Date.now();
-    for (const ns of await this.store.listNamespaces()) this.cache.set(ns.name, ns);
+    this.addedSince.clear();
+    this.deletedSince.clear();
+    const listed = await this.store.listNamespaces();
+    const before = this.cache;
+    // What changed here while the listing ran wins over it: a namespace created or found
+    // (the listing may have missed it) stays, one deleted (the listing may still hold it) stays gone.
+    this.cache = new Map(listed.filter((ns) => !this.deletedSince.has(ns.name)).map((ns) => [ns.name, ns]));
+    for (const [name, ns] of before) if (!this.cache.has(name) && this.addedSince.has(name)) this.cache.set(name, ns);
     this.loadedAt = started;
+    for (const name of before.keys()) if (!this.cache.has(name)) this.emitGone(name);
+  }
+
+  /** Names cached, and names deleted here, since the last listing began (see load). */
+  private readonly addedSince = new Set<string>();
+  private readonly deletedSince = new Set<string>();
+
+  /** Called with each namespace this instance learns is gone (deleted here, or missing from a listing). */
+  onGone(listener: (name: string) => void): void {
+    this.gone.push(listener);
+  }
+
+  /** Called with each namespace deleted through this instance (its removal can be scheduled at once). */
+  onDeleted(listener: (d: DeletedNamespace) => void): void {
+    this.deleted.push(listener);
+  }
+
+  /**
+   * deleteNamespace: tombstones the namespace in the store (durable before the answer, so a
+   * crash after it resumes the removal), then forgets it here: from now on every operation on
+   * it through this instance is NAMESPACE_NOT_FOUND. Its data is removed in the background
+   * (remover.ts). An unknown name, or one already being deleted, is NAMESPACE_NOT_FOUND.
+   */
+  async delete(name: string): Promise<DeletedNamespace> {
+    checkName('name', name);
+    const d = { name, deletedAtMs: Date.now() };
+    if (!(await this.store.markNamespaceDeleted(name, d.deletedAtMs))) throw namespaceNotFound(name);
+    this.cache.delete(name);
+    this.addedSince.delete(name);
+    this.deletedSince.add(name);
+    this.emitGone(name);
+    for (const l of this.deleted) l(d);
+    return d;
+  }
+
+  private emitGone(name: string): void {
+    for (const l of this.gone) l(name);
   }
 
   /**
@@ -49,6 +101,12 @@ export class NamespaceRegistry {
           await this.apply(def);
         }
       } catch (err) {
+        // A namespace of the file that is being deleted (its removal resumes after this start):
+        // refusing the start would keep the removal from ever finishing.
+        if (isBeingDeleted(err)) {
+          log.warn({ file, entry: i, namespace: (d as NamespaceInputLike).name }, 'COUNTER_NAMESPACES_FILE: namespace is being deleted; not created (it will be at a start after its removal)');
+          continue;
+        }
         throw new Error(`COUNTER_NAMESPACES_FILE ${file}, entry ${i}: ${(err as Error).message}`);
       }
     }
@@ -71,7 +129,7 @@ export class NamespaceRegistry {
     if (hit) return hit;
     checkName('namespace', name);
     const ns = await this.store.getNamespace(name);
-    if (ns) this.cache.set(name, ns);
+    if (ns) this.remember(ns);
     return ns;
   }
 
@@ -97,8 +155,14 @@ export class NamespaceRegistry {
         { namespace: wanted.name },
       );
     }
-    this.cache.set(stored.name, stored);
+    this.remember(stored);
     return stored;
+  }
+
+  private remember(ns: NamespaceConfig): void {
+    this.cache.set(ns.name, ns);
+    this.addedSince.add(ns.name);
+    this.deletedSince.delete(ns.name);
   }
 
   /**
@@ -136,7 +200,7 @@ export class NamespaceRegistry {
     const stored = sameNamespaceSettings(current, wanted) ? current : await this.store.updateNamespace(wanted);
     if (!stored) throw namespaceNotFound(wanted.name);
     if (stored.mode !== wanted.mode) throw modeConflict(stored, wanted.mode);
-    this.cache.set(stored.name, stored);
+    this.remember(stored);
     return stored;
   }
 }

@@ -17,6 +17,23 @@ export interface NamespaceStore {
    * mode differs (nothing changed), undefined when there is no such name.
    */
   updateNamespace(ns: NamespaceConfig): Promise<NamespaceConfig | undefined>;
+  /**
+   * deleteNamespace's first, durable step: tombstones the live namespace of this name as of
+   * deletedAtMs. From then on it is missing from listNamespaces and getNamespace, updateNamespace
+   * finds nothing, and createNamespace of the name throws NAMESPACE_CONFLICT until dropNamespace.
+   * Returns false (nothing changed) when there is no live namespace of this name.
+   */
+  markNamespaceDeleted(name: string, deletedAtMs: number): Promise<boolean>;
+  /** The tombstoned namespaces whose removal has not finished (a crash leaves them here to resume). */
+  listDeletedNamespaces(): Promise<DeletedNamespace[]>;
+  /** Removes the tombstoned row of the name (its data is gone): the name may be created again. A live row is left alone. */
+  dropNamespace(name: string): Promise<void>;
+}
+
+/** A namespace being deleted: its tombstone and when it was set. */
+export interface DeletedNamespace {
+  name: string;
+  deletedAtMs: number;
 }
 
 /** A counter's checkpoint row: every event at or before `checkpointUs` is summed into `count`. */
@@ -80,6 +97,13 @@ export interface EventStore {
   listPending(query: PendingQuery): Promise<CounterRef[]>;
   /** Deletes events older than `beforeUs` that are already checkpointed. */
   purge(query: PurgeQuery): Promise<PurgeResult>;
+  /**
+   * Removes every event, checkpoint row and pending mark of a tombstoned namespace, in chunks
+   * that never hold the store for long (appends of other namespaces go on between them). The
+   * caller makes sure nothing writes to the namespace any more. Idempotent: a removal cut
+   * short by a crash is simply run again. Returns how many rows went (0 where unknown).
+   */
+  removeNamespaceData(name: string): Promise<{ removed: number }>;
 }
 
 export interface Store extends NamespaceStore, EventStore {

@@ -25,7 +25,7 @@ type Role = keyof typeof ROLES;
 type Caller = Role | 'none' | 'bad';
 const CALLERS: Caller[] = ['none', 'bad', 'read', 'write', 'admin', 'readOther', 'writeThis'];
 
-const FIELDS = ['counter', 'counters', 'namespace', 'namespaces', '_entities', 'addCount', 'addCounts', 'addAndGetCount', 'clearCount', 'createNamespace', 'updateNamespace', 'counterUpdated'] as const;
+const FIELDS = ['counter', 'counters', 'namespace', 'namespaces', '_entities', 'addCount', 'addCounts', 'addAndGetCount', 'clearCount', 'createNamespace', 'updateNamespace', 'deleteNamespace', 'counterUpdated'] as const;
 type Field = (typeof FIELDS)[number];
 
 /** The contract's scope table, written out (not derived from the implementation's can()). */
@@ -43,6 +43,7 @@ const ALLOWED: Record<Field, Role[]> = {
   clearCount: WRITERS,
   createNamespace: ['admin'],
   updateNamespace: ['admin'],
+  deleteNamespace: ['admin'],
   counterUpdated: READERS,
 };
 
@@ -144,6 +145,16 @@ function operation(field: Exclude<Field, 'counterUpdated'>, tag: string): Operat
           const r = await admin.gql<{ namespace: { acceptLimitMs: number } }>(`query ($n: String!) { namespace(name: $n) { acceptLimitMs } }`, { n: ns });
           expect(r.data!.namespace.acceptLimitMs).toBe(applied ? limit : 5000);
         },
+      };
+    }
+    case 'deleteNamespace': {
+      // A fresh namespace per case: deleted only where the caller is an admin.
+      const ns = `${THIS}_del_${tag}`;
+      return {
+        query: 'mutation ($n: String!) { deleteNamespace(name: $n) { name status } }',
+        variables: { n: ns },
+        before: () => createNamespace(admin, ns, 'EVENTUAL'),
+        after: async (applied) => expect(await namespaceExists(ns)).toBe(!applied),
       };
     }
   }

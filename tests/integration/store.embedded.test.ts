@@ -96,3 +96,34 @@ describe('embedded (SQLite): the reader thread (background snapshot reads)', () 
     }
   });
 });
+
+describe("embedded (SQLite): a namespace's removal in chunks", () => {
+  it('never holds the writer for the whole namespace: appends sent during the removal commit before it ends', async () => {
+    const d = tempDir('store-remove-');
+    const store = new EmbeddedStore(d, 'NORMAL');
+    const cfg = (name: string) => ({ name, mode: 'EVENTUAL' as const, ttlSeconds: null, retentionSeconds: 86_400, acceptLimitMs: 5000 });
+    try {
+      await store.createNamespace(cfg('big'));
+      await store.createNamespace(cfg('busy'));
+      let t = Date.now() * 1000 - 3600e6;
+      // 30,000 events over 3,000 counters: fifteen and more chunks.
+      for (let i = 0; i < 30_000; i += 10_000) {
+        await store.append(Array.from({ length: 10_000 }, (_, j) => ({ namespace: 'big', name: `c${(i + j) % 3000}`, timeUs: t++, eventId: `e${i + j}`, clear: false, delta: 1n })));
+      }
+      expect(await store.markNamespaceDeleted('big', Date.now())).toBe(true);
+      const order: string[] = [];
+      const removal = store.removeNamespaceData('big').then((r) => (order.push('removal'), r));
+      await new Promise((r) => setImmediate(r));
+      const append = store.append([{ namespace: 'busy', name: 'x', timeUs: Date.now() * 1000, eventId: 'b1', clear: false, delta: 1n }]).then(() => order.push('append'));
+      await Promise.all([removal, append]);
+      expect(order).toEqual(['append', 'removal']);
+      expect((await removal).removed).toBe(33_000);
+      const [s] = await store.readSnapshots({ refs: [{ namespace: 'big', name: 'c1' }], settleUs: 0 });
+      expect(s!.checkpoint.lastWriteUs).toBe(0);
+      expect(s!.tail.sum).toBe(0n);
+    } finally {
+      await store.close();
+      fs.rmSync(d, { recursive: true, force: true });
+    }
+  });
+});

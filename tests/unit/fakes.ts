@@ -6,11 +6,13 @@
  */
 import type { ConvergedCache, ConvergedUpdate, ConvergedUpdateResult } from '../../src/cache/types';
 import { namespaceNotFound } from '../../src/errors';
+import { namespaceBeingDeleted } from '../../src/store/deleting';
 import type { Logger } from '../../src/logger';
 import type { Metrics } from '../../src/metrics';
 import { counterKey, type CounterEvent, type CounterRef, type NamespaceConfig } from '../../src/model';
 import type { CounterUpdate, Listener, PubSub } from '../../src/pubsub/types';
 import type {
+  DeletedNamespace,
   AppendResult,
   CheckpointRow,
   CheckpointWrite,
@@ -170,8 +172,11 @@ export class MemoryStore implements Store {
   readonly events = new Map<string, CounterEvent[]>();
   readonly rows = new Map<string, CheckpointRow & CounterRef>();
   readonly namespaces = new Map<string, NamespaceConfig>();
+  /** Tombstoned namespaces (deleteNamespace), by name: when. */
+  readonly deleted = new Map<string, number>();
   failAppend: Error | null = null;
   failRead: Error | null = null;
+  failRemove: Error | null = null;
   private readonly seen = new Set<string>();
 
   constructor(readonly exclusiveWriter = false) {}
@@ -185,6 +190,7 @@ export class MemoryStore implements Store {
   }
 
   async createNamespace(ns: NamespaceConfig): Promise<NamespaceConfig> {
+    if (this.deleted.has(ns.name)) throw namespaceBeingDeleted(ns.name);
     if (!this.namespaces.has(ns.name)) this.namespaces.set(ns.name, ns);
     return this.namespaces.get(ns.name)!;
   }
@@ -193,6 +199,32 @@ export class MemoryStore implements Store {
     const old = this.namespaces.get(ns.name);
     if (old?.mode === ns.mode) this.namespaces.set(ns.name, ns);
     return this.namespaces.get(ns.name);
+  }
+
+  async markNamespaceDeleted(name: string, deletedAtMs: number): Promise<boolean> {
+    if (!this.namespaces.delete(name)) return false;
+    this.deleted.set(name, deletedAtMs);
+    return true;
+  }
+
+  async listDeletedNamespaces(): Promise<DeletedNamespace[]> {
+    return [...this.deleted].map(([name, deletedAtMs]) => ({ name, deletedAtMs }));
+  }
+
+  async dropNamespace(name: string): Promise<void> {
+    this.deleted.delete(name);
+  }
+
+  async removeNamespaceData(name: string): Promise<{ removed: number }> {
+    if (this.failRemove) throw this.failRemove;
+    let removed = 0;
+    for (const [key, row] of this.rows) {
+      if (row.namespace !== name) continue;
+      removed += 1 + (this.events.get(key)?.length ?? 0);
+      this.rows.delete(key);
+      this.events.delete(key);
+    }
+    return { removed };
   }
 
   async append(events: CounterEvent[]): Promise<AppendResult[]> {
@@ -307,6 +339,12 @@ export class FakeConvergedCache implements ConvergedCache {
       return cur?.value !== value;
     });
     return { changed };
+  }
+
+  async clearNamespace(namespace: string): Promise<number> {
+    let n = 0;
+    for (const key of [...this.values.keys()]) if (key.startsWith(`${namespace}\u0000`) && this.values.delete(key)) n++;
+    return n;
   }
 
   value(ref: CounterRef): bigint | undefined {

@@ -92,6 +92,11 @@ export class MemoryBestEffortCache implements BestEffortCache {
     return { count: 0n, outcome: 'applied' };
   }
 
+  /** Counters, watermarks (by counter key) and dedupe records (keys that start with the namespace, see counters/bestEffort.ts). */
+  async clearNamespace(namespace: string): Promise<number> {
+    return dropPrefixed(`${namespace}\u0000`, this.counts, this.watermarks, this.seen);
+  }
+
   async close(): Promise<void> {
     clearInterval(this.sweeper);
   }
@@ -105,4 +110,18 @@ export class MemoryBestEffortCache implements BestEffortCache {
     this.seen.purgeStale();
     this.watermarks.purgeStale();
   }
+}
+
+/** Deletes the entries whose key starts with prefix from each cache; returns how many. */
+export function dropPrefixed(prefix: string, ...caches: Pick<LRUCache<string, never>, 'keys' | 'delete'>[]): number {
+  let n = 0;
+  for (const c of caches) {
+    for (const key of [...c.keys()]) {
+      if (key.startsWith(prefix)) {
+        c.delete(key);
+        n++;
+      }
+    }
+  }
+  return n;
 }

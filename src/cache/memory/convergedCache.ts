@@ -1,5 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import { counterKey, type CounterRef } from '../../model';
+import { dropPrefixed } from './bestEffort';
 import type { ConvergedCache, ConvergedUpdate, ConvergedUpdateResult } from '../types';
 
 /**
@@ -26,6 +27,10 @@ export class MemoryConvergedCache implements ConvergedCache {
       return cur?.value !== value;
     });
     return { changed };
+  }
+
+  async clearNamespace(namespace: string): Promise<number> {
+    return dropPrefixed(`${namespace}\u0000`, this.lru);
   }
 
   async close(): Promise<void> {

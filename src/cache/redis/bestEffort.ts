@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import { CounterError, ErrorCode } from '../../errors';
 import type { CounterRef } from '../../model';
 import type { BestEffortAdd, BestEffortAddResult, BestEffortCache, BestEffortClear, BestEffortClearResult, Dedupe } from '../types';
-import { counterTag } from './keys';
+import { counterTag, namespacePattern, unlinkMatching } from './keys';
 import { defineScripts } from './scripts';
 
 /** The scripts' replies: {count as a decimal string, status} (see the .lua files). */
@@ -83,6 +83,14 @@ export class RedisBestEffortCache implements BestEffortCache {
       String(Math.max(1, Math.ceil(watermarkTtlMs))),
     );
     return { count: BigInt(count), outcome: status === 1 ? 'applied' : 'duplicate' };
+  }
+
+  /** The namespace's counters, clear watermarks and dedupe marks (SCAN MATCH + UNLINK). */
+  clearNamespace(namespace: string): Promise<number> {
+    return unlinkMatching(
+      this.redis,
+      ['be', 'wm', 'dd'].map((kind) => namespacePattern(this.prefix, kind, namespace)),
+    );
   }
 
   /** The Redis connection is shared and owned by the backends factory, which quits it. */

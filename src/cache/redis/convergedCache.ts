@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
 import { counterKey, type CounterRef } from '../../model';
 import type { ConvergedCache, ConvergedUpdate, ConvergedUpdateResult } from '../types';
-import { counterTag } from './keys';
+import { counterTag, namespacePattern, unlinkMatching } from './keys';
 import { defineScripts } from './scripts';
 
 /** convergedSet.lua: 1 when the stored value changed, else 0. */
@@ -104,6 +104,13 @@ export class RedisConvergedCache implements ConvergedCache {
       return r === 1;
     });
     return { changed };
+  }
+
+  /** Every entry of the namespace (SCAN MATCH + UNLINK); unlike reads, a failure here fails the call (the removal retries). */
+  async clearNamespace(namespace: string): Promise<number> {
+    const prefix = `${namespace}\u0000`;
+    for (const key of [...this.unsynced.keys()]) if (key.startsWith(prefix)) this.unsynced.delete(key);
+    return unlinkMatching(this.redis, [namespacePattern(this.prefix, 'ru', namespace)]);
   }
 
   /**

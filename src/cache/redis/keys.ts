@@ -1,3 +1,4 @@
+import type { Redis } from 'ioredis';
 import type { CounterRef } from '../../model';
 
 /**
@@ -8,3 +9,34 @@ import type { CounterRef } from '../../model';
  * (see validate.ts), so the tag is always the whole counter part.
  */
 export const counterTag = (ref: CounterRef): string => `{${ref.namespace.length}:${ref.namespace}:${ref.name}}`;
+
+/** A glob (SCAN MATCH) matching itself only: Redis' pattern characters escaped. */
+const literal = (s: string): string => s.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
+
+/**
+ * SCAN MATCH for every key `<prefix><kind>:` of the namespace's counters: the length prefix
+ * in the tag makes `{<nsLen>:<ns>:` belong to this namespace only (no other namespace's tag
+ * starts so), whatever the counter names.
+ */
+export const namespacePattern = (prefix: string, kind: string, namespace: string): string =>
+  `${literal(`${prefix}${kind}:{${namespace.length}:${namespace}:`)}*`;
+
+/** Keys UNLINKed per command, and asked of SCAN per call, when a namespace's keys are removed. */
+const UNLINK_BATCH = 500;
+
+/**
+ * Removes every key matching the patterns: SCAN (never KEYS: it does not block Redis on a
+ * large key space) and UNLINK (the memory is freed off Redis' main thread), batch by batch.
+ */
+export async function unlinkMatching(redis: Redis, patterns: string[]): Promise<number> {
+  let removed = 0;
+  for (const match of patterns) {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', match, 'COUNT', UNLINK_BATCH);
+      cursor = next;
+      if (keys.length > 0) removed += await redis.unlink(...keys);
+    } while (cursor !== '0');
+  }
+  return removed;
+}

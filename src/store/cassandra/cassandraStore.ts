@@ -5,6 +5,7 @@ import type {
   AppendResult,
   CheckpointWrite,
   CounterSnapshot,
+  DeletedNamespace,
   PendingQuery,
   PurgeQuery,
   PurgeResult,
@@ -16,6 +17,7 @@ import { CheckpointTable } from './checkpoints';
 import { connectClient, migrate } from './connect';
 import type { Layout } from './layout';
 import { NamespaceTable } from './namespaces';
+import { NamespaceRemoval } from './removal';
 import { CqlSession, type CassandraOptions } from './session';
 import { SnapshotReader } from './snapshots';
 
@@ -45,6 +47,7 @@ export class CassandraStore implements Store {
   private readonly appender: EventAppender;
   private readonly checkpoints: CheckpointTable;
   private readonly snapshots: SnapshotReader;
+  private readonly removal: NamespaceRemoval;
 
   private constructor(
     private readonly client: cassandra.Client,
@@ -56,6 +59,7 @@ export class CassandraStore implements Store {
     this.appender = new EventAppender(this.cql, layout, this.namespaces);
     this.checkpoints = new CheckpointTable(this.cql, layout);
     this.snapshots = new SnapshotReader(this.cql, layout, this.namespaces, this.checkpoints);
+    this.removal = new NamespaceRemoval(this.cql, layout);
   }
 
   /** Connects, creates the keyspace and migrates the schema when needed. */
@@ -84,6 +88,25 @@ export class CassandraStore implements Store {
 
   updateNamespace(ns: NamespaceConfig): Promise<NamespaceConfig | undefined> {
     return this.namespaces.update(ns);
+  }
+
+  markNamespaceDeleted(name: string, deletedAtMs: number): Promise<boolean> {
+    return this.namespaces.markDeleted(name, deletedAtMs);
+  }
+
+  listDeletedNamespaces(): Promise<DeletedNamespace[]> {
+    return this.namespaces.listDeleted();
+  }
+
+  dropNamespace(name: string): Promise<void> {
+    return this.namespaces.drop(name);
+  }
+
+  /** See ./removal.ts. The checkpoints this process remembers of the namespace are forgotten too. */
+  async removeNamespaceData(name: string): Promise<{ removed: number }> {
+    const r = await this.removal.remove(name);
+    this.checkpoints.forget(name);
+    return r;
   }
 
   append(events: CounterEvent[]): Promise<AppendResult[]> {

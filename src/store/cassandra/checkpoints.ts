@@ -71,6 +71,12 @@ export class CheckpointTable {
     };
   }
 
+  /** Forgets what this process knows of the namespace's counters (its data was removed). */
+  forget(namespace: string): void {
+    const prefix = `${namespace}\u0000`;
+    for (const key of [...this.known.keys()]) if (key.startsWith(prefix)) this.known.delete(key);
+  }
+
   /** Records what a read or a write showed of a counter's row (see known). */
   note(ref: CounterRef, seen: Partial<Known>): void {
     const key = counterKey(ref);

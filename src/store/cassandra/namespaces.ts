@@ -1,5 +1,7 @@
 import cassandra from 'cassandra-driver';
 import type { NamespaceConfig } from '../../model';
+import { namespaceBeingDeleted } from '../deleting';
+import type { DeletedNamespace } from '../types';
 import type { CqlSession } from './session';
 
 const { types } = cassandra;
@@ -12,6 +14,7 @@ const DEFAULT_RETENTION_SECONDS = 7 * 24 * 3600;
 /** The contract's default accept limit (a namespace always has one; this covers an unknown name). */
 const DEFAULT_ACCEPT_LIMIT_MS = 5000;
 const KEY_TTL_SLACK_S = 60;
+const COLUMNS = 'name, mode, ttl_seconds, retention_seconds, accept_limit_ms, deleted_at';
 
 /**
  * The `namespaces` table (the control plane), and each namespace's retention, which is the
@@ -24,25 +27,62 @@ export class NamespaceTable {
 
   constructor(private readonly cql: CqlSession) {}
 
+  /** The live namespaces (a row with a tombstone is none). */
   async list(): Promise<NamespaceConfig[]> {
-    // One small partition per namespace; the table holds few rows, so a full scan is fine here.
-    const rows: NamespaceConfig[] = [];
-    let pageState: string | undefined;
-    do {
-      const r = await this.cql.read('SELECT name, mode, ttl_seconds, retention_seconds, accept_limit_ms FROM namespaces', [], {
-        fetchSize: NAMESPACE_PAGE_SIZE,
-        ...(pageState ? { pageState } : {}),
-      });
-      for (const row of r.rows) rows.push(this.toNamespace(row));
-      pageState = r.pageState ?? undefined;
-    } while (pageState);
+    const rows = (await this.rows()).filter((row) => row['deleted_at'] == null).map((row) => this.toNamespace(row));
     return rows.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
+  async listDeleted(): Promise<DeletedNamespace[]> {
+    return (await this.rows())
+      .filter((row) => row['deleted_at'] != null)
+      .map((row) => ({ name: row['name'] as string, deletedAtMs: Number(row['deleted_at'] as bigint) }));
+  }
+
   async get(name: string): Promise<NamespaceConfig | undefined> {
-    const r = await this.cql.read('SELECT name, mode, ttl_seconds, retention_seconds, accept_limit_ms FROM namespaces WHERE name = ?', [name]);
+    const r = await this.cql.read(`SELECT ${COLUMNS} FROM namespaces WHERE name = ?`, [name]);
     const row = r.first();
-    return row ? this.toNamespace(row) : undefined;
+    return row && row['deleted_at'] == null ? this.toNamespace(row) : undefined;
+  }
+
+  /** Every row, tombstoned or not. One small partition per namespace; the table holds few rows, so a full scan is fine here. */
+  private async rows(): Promise<cassandra.types.Row[]> {
+    const rows: cassandra.types.Row[] = [];
+    let pageState: string | undefined;
+    do {
+      const r = await this.cql.read(`SELECT ${COLUMNS} FROM namespaces`, [], { fetchSize: NAMESPACE_PAGE_SIZE, ...(pageState ? { pageState } : {}) });
+      rows.push(...r.rows);
+      pageState = r.pageState ?? undefined;
+    } while (pageState);
+    return rows;
+  }
+
+  /** An LWT conditioned on a live row: of two concurrent deletes (or a delete and an update) one wins. */
+  async markDeleted(name: string, deletedAtMs: number): Promise<boolean> {
+    const r = await this.lwt('UPDATE namespaces SET deleted_at = ? WHERE name = ? IF mode IN ? AND deleted_at = null', [
+      BigInt(deletedAtMs),
+      name,
+      ['BEST_EFFORT', 'EVENTUAL', 'ACCURATE'],
+    ]);
+    return r.first()?.['[applied]'] === true;
+  }
+
+  /** Removes the row only while it carries a tombstone (a live row of the name is never dropped). */
+  async drop(name: string): Promise<void> {
+    await this.lwt('DELETE FROM namespaces WHERE name = ? IF deleted_at > ?', [name, 0n]);
+    this.retention.delete(name);
+    this.acceptLimit.delete(name);
+  }
+
+  private lwt(cql: string, params: unknown[]): Promise<cassandra.types.ResultSet> {
+    return this.cql.slot(() =>
+      this.cql.client.execute(cql, params, {
+        prepare: true,
+        consistency: this.cql.writeConsistency,
+        serialConsistency: types.consistencies.localSerial,
+        isIdempotent: false,
+      }),
+    );
   }
 
   async create(ns: NamespaceConfig): Promise<NamespaceConfig> {
@@ -56,6 +96,7 @@ export class NamespaceTable {
       ),
     );
     const row = r.first();
+    if (row && row['[applied]'] === false && row['deleted_at'] != null) throw namespaceBeingDeleted(ns.name);
     const stored = row && row['[applied]'] === false && row['mode'] != null ? this.toNamespace(row) : { ...ns };
     this.retention.set(stored.name, stored.retentionSeconds);
     this.acceptLimit.set(stored.name, stored.acceptLimitMs);
@@ -70,7 +111,7 @@ export class NamespaceTable {
   async update(ns: NamespaceConfig): Promise<NamespaceConfig | undefined> {
     const r = await this.cql.slot(() =>
       this.cql.client.execute(
-        'UPDATE namespaces SET ttl_seconds = ?, retention_seconds = ?, accept_limit_ms = ? WHERE name = ? IF mode = ?',
+        'UPDATE namespaces SET ttl_seconds = ?, retention_seconds = ?, accept_limit_ms = ? WHERE name = ? IF mode = ? AND deleted_at = null',
         [ns.ttlSeconds, ns.retentionSeconds, ns.acceptLimitMs, ns.name, ns.mode],
         { prepare: true, consistency: this.cql.writeConsistency, serialConsistency: types.consistencies.localSerial, isIdempotent: false },
       ),

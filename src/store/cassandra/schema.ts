@@ -35,6 +35,9 @@
  * - `settings`: the partitioning parameters the data was written with (seconds_per_bucket,
  *   buckets_per_id, pending_shards), fixed by the first start: changing them later would make
  *   existing events or marks unfindable, so later starts use the stored values.
+ * - `namespaces.deleted_at` (step 4): deleteNamespace's tombstone (ms since the epoch); a row
+ *   with it is no namespace for any lookup while its data is removed (./removal.ts), then the
+ *   row goes (an LWT conditioned on the tombstone).
  * No Cassandra counter columns anywhere: they are neither idempotent nor TTL-able.
  */
 export function migrations(): readonly string[][] {
@@ -89,6 +92,7 @@ export function migrations(): readonly string[][] {
        ) WITH compaction = {'class': 'TimeWindowCompactionStrategy', 'compaction_window_unit': 'MINUTES', 'compaction_window_size': 10}
          AND gc_grace_seconds = 0`,
     ],
+    [`ALTER TABLE namespaces ADD IF NOT EXISTS deleted_at bigint`],
   ];
 }
 

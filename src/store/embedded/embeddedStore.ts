@@ -1,9 +1,11 @@
 import type Database from 'better-sqlite3';
 import type { CounterEvent, CounterRef, NamespaceConfig } from '../../model';
+import { namespaceBeingDeleted } from '../deleting';
 import type {
   AppendResult,
   CheckpointWrite,
   CounterSnapshot,
+  DeletedNamespace,
   PendingQuery,
   PurgeQuery,
   PurgeResult,
@@ -23,6 +25,12 @@ export const DEFAULT_WRITER_CACHE_MB = 16;
 
 /** Counters per purge transaction. */
 const PURGE_CHUNK = 500;
+
+/**
+ * Rows per transaction of a namespace's removal: a few milliseconds of the writer, so the
+ * appends queued behind a chunk wait about as long as behind one group commit.
+ */
+const REMOVE_CHUNK = 2000;
 
 
 /**
@@ -48,7 +56,7 @@ export class EmbeddedStore implements Store {
   private readonly reader: ThreadClient<ReaderOp, ReaderResults>;
   private readonly snapshots: SnapshotReader;
   private readonly committer: GroupCommitter<CounterEvent, AppendResult>;
-  private readonly s: Record<'listNs' | 'getNs', Stmt>;
+  private readonly s: Record<'listNs' | 'getNs' | 'rowNs' | 'listDeleted', Stmt>;
 
   constructor(dataDir: string, synchronous: Synchronous = 'FULL', writerCacheMb = DEFAULT_WRITER_CACHE_MB) {
     // Migrated here, before the writer thread opens its own connection.
@@ -59,8 +67,11 @@ export class EmbeddedStore implements Store {
     this.snapshots = new SnapshotReader(this.db);
     const p = (sql: string): Stmt => this.db.prepare(sql);
     this.s = {
-      listNs: p('SELECT * FROM namespaces ORDER BY name'),
-      getNs: p('SELECT * FROM namespaces WHERE name = ?'),
+      // A tombstoned row (deleted_at set) is no namespace any more, for every lookup.
+      listNs: p('SELECT * FROM namespaces WHERE deleted_at IS NULL ORDER BY name'),
+      getNs: p('SELECT * FROM namespaces WHERE name = ? AND deleted_at IS NULL'),
+      rowNs: p('SELECT * FROM namespaces WHERE name = ?'),
+      listDeleted: p('SELECT name, deleted_at FROM namespaces WHERE deleted_at IS NOT NULL ORDER BY name'),
     };
     this.committer = new GroupCommitter((events) => this.writer.request({ op: 'append', events }));
   }
@@ -78,12 +89,26 @@ export class EmbeddedStore implements Store {
 
   async createNamespace(ns: NamespaceConfig): Promise<NamespaceConfig> {
     await this.writer.request({ op: 'createNamespace', ns, createdAtMs: Date.now() });
-    return toNamespace(this.s.getNs.get(ns.name) as NsRow);
+    const row = this.s.rowNs.get(ns.name) as NsRow;
+    if (row.deleted_at != null) throw namespaceBeingDeleted(ns.name);
+    return toNamespace(row);
   }
 
   async updateNamespace(ns: NamespaceConfig): Promise<NamespaceConfig | undefined> {
     await this.writer.request({ op: 'updateNamespace', ns });
     return this.getNamespace(ns.name);
+  }
+
+  markNamespaceDeleted(name: string, deletedAtMs: number): Promise<boolean> {
+    return this.writer.request({ op: 'markNamespaceDeleted', name, deletedAtMs });
+  }
+
+  async listDeletedNamespaces(): Promise<DeletedNamespace[]> {
+    return (this.s.listDeleted.all() as { name: string; deleted_at: number }[]).map((r) => ({ name: r.name, deletedAtMs: r.deleted_at }));
+  }
+
+  async dropNamespace(name: string): Promise<void> {
+    await this.writer.request({ op: 'dropNamespace', name });
   }
 
   // ---- events -----------------------------------------------------------------------
@@ -121,6 +146,16 @@ export class EmbeddedStore implements Store {
     return { deleted };
   }
 
+  /** One writer transaction per chunk of REMOVE_CHUNK rows: appends queued meanwhile run between chunks. */
+  async removeNamespaceData(name: string): Promise<{ removed: number }> {
+    let removed = 0;
+    for (;;) {
+      const n = await this.writer.request({ op: 'removeNamespaceChunk', namespace: name, limit: REMOVE_CHUNK });
+      if (n === 0) return { removed };
+      removed += n;
+    }
+  }
+
   /** Ends the writer or reader thread at once, as a crash of it would (tests). */
   killThread(which: 'writer' | 'reader'): Promise<void> {
     return (which === 'writer' ? this.writer : this.reader).kill();
@@ -143,6 +178,7 @@ interface NsRow {
   ttl_seconds: number | null;
   retention_seconds: number;
   accept_limit_ms: number;
+  deleted_at: number | null;
 }
 
 const toNamespace = (r: NsRow): NamespaceConfig => ({

@@ -17,6 +17,9 @@ export type WriterOp =
   | { op: 'purgeChunk'; namespace: string; after: string; limit: number; beforeUs: number }
   | { op: 'createNamespace'; ns: NamespaceConfig; createdAtMs: number }
   | { op: 'updateNamespace'; ns: NamespaceConfig }
+  | { op: 'markNamespaceDeleted'; name: string; deletedAtMs: number }
+  | { op: 'removeNamespaceChunk'; namespace: string; limit: number }
+  | { op: 'dropNamespace'; name: string }
   | { op: 'close' };
 
 /** The result of each op, by op. */
@@ -28,6 +31,11 @@ export interface WriterResults {
   /** The stored row wins when the name exists (read it back). */
   createNamespace: null;
   updateNamespace: null;
+  /** Whether a live row was tombstoned. */
+  markNamespaceDeleted: boolean;
+  /** Rows deleted by this chunk (events first, then checkpoint rows); 0: the namespace's data is gone. */
+  removeNamespaceChunk: number;
+  dropNamespace: null;
   close: null;
 }
 

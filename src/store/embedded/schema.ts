@@ -39,4 +39,9 @@ export const MIGRATIONS: readonly string[] = [
   -- finds un-rolled counters after a crash reads just those, oldest first.
   CREATE INDEX rollups_pending ON rollups (namespace, last_write_us) WHERE last_write_us > checkpoint_us;
   `,
+  // Step 2: deleteNamespace's tombstone (ms since the epoch): a row with it is no namespace
+  // any more for every lookup, while its data is removed in the background; the row goes last.
+  `
+  ALTER TABLE namespaces ADD COLUMN deleted_at INTEGER;
+  `,
 ];

@@ -40,7 +40,17 @@ const s = {
      VALUES (?, ?, ?, ?, ?, ?)`,
   ),
   // The mode is part of the condition: a namespace's mode never changes (its data depends on it).
-  updateNs: db.prepare('UPDATE namespaces SET ttl_seconds = ?, retention_seconds = ?, accept_limit_ms = ? WHERE name = ? AND mode = ?'),
+  updateNs: db.prepare('UPDATE namespaces SET ttl_seconds = ?, retention_seconds = ?, accept_limit_ms = ? WHERE name = ? AND mode = ? AND deleted_at IS NULL'),
+  markDeleted: db.prepare('UPDATE namespaces SET deleted_at = ? WHERE name = ? AND deleted_at IS NULL'),
+  dropNs: db.prepare('DELETE FROM namespaces WHERE name = ? AND deleted_at IS NOT NULL'),
+  // deleteNamespace's chunks: at most `limit` rows by primary key per transaction, events
+  // first (every counter with events has its checkpoint row, written in the same transaction),
+  // then the checkpoint rows (and so the pending marks, which are an index of them).
+  removeEvents: db.prepare(
+    `DELETE FROM events WHERE namespace = ? AND (counter, time_us, event_id) IN
+       (SELECT counter, time_us, event_id FROM events WHERE namespace = ? LIMIT ?)`,
+  ),
+  removeRollups: db.prepare('DELETE FROM rollups WHERE namespace = ? AND counter IN (SELECT counter FROM rollups WHERE namespace = ? LIMIT ?)'),
 };
 
 function append(events: CounterEvent[]): AppendResult[] {
@@ -83,6 +93,14 @@ function purgeChunk(namespace: string, after: string, limit: number, beforeUs: n
   return { deleted, last: rows[rows.length - 1]!.counter };
 }
 
+function removeNamespaceChunk(namespace: string, limit: number): number {
+  return db.transaction(() => {
+    const events = s.removeEvents.run(namespace, namespace, limit).changes;
+    if (events > 0) return events;
+    return s.removeRollups.run(namespace, namespace, limit).changes;
+  })();
+}
+
 function run(req: WriterOp): unknown {
   switch (req.op) {
     case 'append':
@@ -101,6 +119,13 @@ function run(req: WriterOp): unknown {
       s.updateNs.run(ns.ttlSeconds, ns.retentionSeconds, ns.acceptLimitMs, ns.name, ns.mode);
       return null;
     }
+    case 'markNamespaceDeleted':
+      return s.markDeleted.run(req.deletedAtMs, req.name).changes === 1;
+    case 'removeNamespaceChunk':
+      return removeNamespaceChunk(req.namespace, req.limit);
+    case 'dropNamespace':
+      s.dropNs.run(req.name);
+      return null;
     case 'close':
       db.close();
       return null;

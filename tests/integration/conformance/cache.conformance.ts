@@ -267,6 +267,23 @@ export function cacheConformance(name: string, create: () => Promise<CacheFixtur
       expect(await f.bestEffort.get([a, b])).toEqual([1n, 2n]);
     });
 
+    it('clearNamespace forgets the namespace\'s counters, dedupe records and clear watermarks, and nothing of look-alike namespaces', async () => {
+      const gone = [{ namespace: 'del', name: 'a' }, { namespace: 'del', name: 'b:c' }];
+      const kept = [{ namespace: 'del:x', name: 'a' }, { namespace: 'de', name: 'l:a' }, { namespace: 'dell', name: 'a' }, { namespace: 'del-', name: 'a' }];
+      const dedupe = { key: 'del\u0000a\u0000tok\u00001', ttlMs: 60_000 };
+      const t = at();
+      await f.bestEffort.add(addOp(gone[0]!, 5n, t, { dedupe }));
+      await f.bestEffort.clear(clearOp(gone[1]!, at()));
+      await f.bestEffort.add(addOp(gone[1]!, 2n, at()));
+      for (const r of kept) await f.bestEffort.add(addOp(r, 7n, at()));
+      expect(await f.bestEffort.clearNamespace('del')).toBeGreaterThanOrEqual(3);
+      expect(await f.bestEffort.get([...gone, ...kept])).toEqual([0n, 0n, 7n, 7n, 7n, 7n]);
+      // The dedupe record went: the same token counts again. The watermark went: an add generated before the old clear counts.
+      expect(await f.bestEffort.add(addOp(gone[0]!, 5n, t, { dedupe }))).toEqual({ count: 5n, outcome: 'applied' });
+      expect(await f.bestEffort.add(addOp(gone[1]!, 1n, t))).toEqual({ count: 1n, outcome: 'applied' });
+      expect(await f.bestEffort.clearNamespace('nothing-here')).toBe(0);
+    });
+
     it('stays exact under many concurrent adds', async () => {
       const r = ref();
       await Promise.all(Array.from({ length: 200 }, (_, i) => f.bestEffort.add(addOp(r, BigInt(i), at()))));
@@ -310,6 +327,17 @@ export function cacheConformance(name: string, create: () => Promise<CacheFixtur
       const b = ref();
       await f.converged.setMany({ entries: [{ ref: a, value: INT64_MAX }, { ref: b, value: INT64_MIN }], asOfMs: Date.now() });
       expect(await f.converged.get([a, b])).toEqual([INT64_MAX, INT64_MIN]);
+    });
+
+    it('clearNamespace forgets the namespace\'s values only', async () => {
+      const gone = [{ namespace: 'cdel', name: 'a' }, { namespace: 'cdel', name: 'b:c' }];
+      const kept = [{ namespace: 'cdel:x', name: 'a' }, { namespace: 'cde', name: 'l:a' }, { namespace: 'cdell', name: 'a' }];
+      await f.converged.setMany({ entries: [...gone, ...kept].map((r) => ({ ref: r, value: 3n })), asOfMs: Date.now() });
+      expect(await f.converged.clearNamespace('cdel')).toBe(2);
+      expect(await f.converged.get([...gone, ...kept])).toEqual([undefined, undefined, 3n, 3n, 3n]);
+      // A value of a re-created namespace is stored afresh, even with an older asOf than the forgotten one.
+      expect(await f.converged.setMany({ entries: [{ ref: gone[0]!, value: 0n }], asOfMs: 1 })).toEqual({ changed: [true] });
+      expect(await f.converged.get([gone[0]!])).toEqual([0n]);
     });
 
     it('ends on the newest value when many writers race', async () => {

@@ -320,5 +320,78 @@ export function storeConformance(name: string, factory: StoreFactory): void {
         }
       });
     });
+
+    describe('deleting a namespace', () => {
+      const cfg = (name: string, mode: NamespaceConfig['mode'] = 'EVENTUAL'): NamespaceConfig => ({
+        name,
+        mode,
+        ttlSeconds: null,
+        retentionSeconds: 86400,
+        acceptLimitMs: 5000,
+      });
+      const exact = async (r: CounterRef, on: Store = store): Promise<bigint> => {
+        const [s] = await on.readSnapshots({ refs: [r], settleUs: T0 });
+        return s!.checkpoint.count + s!.settled.sum + s!.tail.sum;
+      };
+
+      it('a tombstone hides the namespace at once, refuses its re-creation, and survives a restart', async () => {
+        const dns = `${ns}-del1`;
+        await store.createNamespace(cfg(dns));
+        expect(await store.markNamespaceDeleted(`${ns}-never`, Date.now())).toBe(false);
+        const at = Date.now();
+        expect(await store.markNamespaceDeleted(dns, at)).toBe(true);
+        expect(await store.markNamespaceDeleted(dns, at + 1)).toBe(false);
+        expect(await store.getNamespace(dns)).toBeUndefined();
+        expect((await store.listNamespaces()).map((n) => n.name)).not.toContain(dns);
+        expect(await store.updateNamespace({ ...cfg(dns), acceptLimitMs: 1000 })).toBeUndefined();
+        await expect(store.createNamespace(cfg(dns, 'ACCURATE'))).rejects.toMatchObject({ code: 'NAMESPACE_CONFLICT', message: expect.stringMatching(/being deleted; retry later/) });
+        const second = await factory.open();
+        try {
+          expect(await second.listDeletedNamespaces()).toContainEqual({ name: dns, deletedAtMs: at });
+          expect(await second.getNamespace(dns)).toBeUndefined();
+        } finally {
+          await second.close();
+        }
+      });
+
+      it('removes every event, checkpoint and pending mark of the namespace only; then the name is free and empty', async () => {
+        const dns = `${ns}-del2`;
+        const keep = `${ns}-keep2`;
+        await store.createNamespace(cfg(dns));
+        await store.createNamespace(cfg(keep));
+        const gone = Array.from({ length: 30 }, () => ref(dns));
+        const kept = { namespace: keep, name: gone[0]!.name };
+        // Events over many time buckets and event ids (all in the past), a checkpoint, pending marks.
+        await store.append(gone.flatMap((r, i) => [add(r, T0 + i * 100 * S, 1n), add(r, T0 + (i + 1) * 100 * S, 2n), add(r, T0 + 5 * S, 4n)]));
+        await store.writeCheckpoints([{ ref: gone[0]!, count: 1n, checkpointUs: T0 }]);
+        await store.append([add(kept, T0 + S, 7n)]);
+        expect(await exact(gone[1]!)).toBe(7n);
+        expect(await store.markNamespaceDeleted(dns, Date.now())).toBe(true);
+        const { removed } = await store.removeNamespaceData(dns);
+        expect(removed).toBeGreaterThan(0);
+        for (const r of gone) expect(await exact(r)).toBe(0n);
+        expect(await store.listPending({ namespace: dns, upToUs: Number.MAX_SAFE_INTEGER, limit: 100 })).toEqual([]);
+        await store.removeNamespaceData(dns); // idempotent: a crash resumes by running it again
+        // The other namespace, with a counter of the same name, is untouched.
+        expect(await exact(kept)).toBe(7n);
+        expect(await store.listPending({ namespace: keep, upToUs: Number.MAX_SAFE_INTEGER, limit: 100 })).toEqual([kept]);
+
+        await store.dropNamespace(dns);
+        expect((await store.listDeletedNamespaces()).map((d) => d.name)).not.toContain(dns);
+        const again = await store.createNamespace(cfg(dns, 'ACCURATE'));
+        expect(again.mode).toBe('ACCURATE');
+        for (const r of gone.slice(0, 3)) expect(await exact(r)).toBe(0n);
+        // Written again after the removal, a counter counts from zero.
+        await store.append([add(gone[2]!, Date.now() * 1000, 3n)]);
+        expect(await exact(gone[2]!)).toBe(3n);
+      });
+
+      it('dropNamespace leaves a live namespace alone', async () => {
+        const live = `${ns}-live3`;
+        await store.createNamespace(cfg(live));
+        await store.dropNamespace(live);
+        expect((await store.getNamespace(live))?.mode).toBe('EVENTUAL');
+      });
+    });
   });
 }

@@ -26,6 +26,7 @@ function setup(throttleMs = 0) {
     add: jest.fn(async (op: BestEffortAdd) => (adds.push(op), next.add)),
     clear: jest.fn(async (op: BestEffortClear) => (clears.push(op), next.clear)),
     get: jest.fn(async (refs: unknown[]) => refs.map(() => 9n)),
+    clearNamespace: jest.fn(async () => 0),
     close: jest.fn(async () => {}),
   };
   const pubsub = new FakePubSub();

@@ -180,3 +180,18 @@ describe('OverflowGuard.release', () => {
     expect(() => g.admit(ns, ev(INT64_MAX))).not.toThrow();
   });
 });
+
+describe('OverflowGuard.forgetNamespace', () => {
+  it("forgets every counter of the namespace (a re-created one starts at zero), and only those", () => {
+    const g = new OverflowGuard(10);
+    g.observe(ref('a'), INT64_MAX - 1n);
+    g.observe(ref('b'), 5n);
+    const other = { namespace: 'ev2', name: 'a' };
+    g.observe(other, 5n);
+    g.forgetNamespace('ev');
+    expect(g.bounds(ref('a'))).toBeUndefined();
+    expect(g.needsExactBase(ev(1n, 'a'))).toBe(true);
+    expect(g.needsExactBase(ev(1n, 'b'))).toBe(true);
+    expect(g.bounds(other)).toMatchObject({ lo: 5n, hi: 5n });
+  });
+});

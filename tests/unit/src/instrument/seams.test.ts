@@ -128,6 +128,7 @@ describe('instrumentBestEffort', () => {
       add: jest.fn(async (_op: BestEffortAdd): Promise<BestEffortAddResult> => ({ count: 3n, outcome: 'applied' })),
       get: jest.fn(async (refs) => refs.map(() => 1n)),
       clear: jest.fn(async (_op: BestEffortClear): Promise<BestEffortClearResult> => ({ count: 0n, outcome: 'applied' })),
+      clearNamespace: jest.fn(async (_namespace: string) => 0),
       close: jest.fn(async () => {}),
     };
   }
@@ -165,6 +166,7 @@ describe('instrumentConverged', () => {
     return {
       get: jest.fn(async (refs) => refs.map(() => undefined)),
       setMany: jest.fn(async (u) => ({ changed: u.entries.map(() => true) })),
+      clearNamespace: jest.fn(async (_namespace: string) => 0),
       close: jest.fn(async () => {}),
     };
   }

@@ -4,11 +4,12 @@ import path from 'node:path';
 import { CounterError } from '../../../../src/errors';
 import type { NamespaceConfig } from '../../../../src/model';
 import { NamespaceRegistry } from '../../../../src/namespaces/registry';
-import type { NamespaceStore } from '../../../../src/store/types';
+import type { DeletedNamespace, NamespaceStore } from '../../../../src/store/types';
 
 /** The namespaces table of a store, in memory, counting the calls the registry makes. */
 class FakeNamespaceStore implements NamespaceStore {
   readonly rows = new Map<string, NamespaceConfig>();
+  readonly deleted = new Map<string, number>();
   calls = { list: 0, get: 0, create: 0, update: 0 };
 
   async listNamespaces(): Promise<NamespaceConfig[]> {
@@ -34,6 +35,20 @@ class FakeNamespaceStore implements NamespaceStore {
     const existing = this.rows.get(ns.name);
     if (existing?.mode === ns.mode) this.rows.set(ns.name, ns);
     return this.rows.get(ns.name);
+  }
+
+  async markNamespaceDeleted(name: string, deletedAtMs: number): Promise<boolean> {
+    if (!this.rows.delete(name)) return false;
+    this.deleted.set(name, deletedAtMs);
+    return true;
+  }
+
+  async listDeletedNamespaces(): Promise<DeletedNamespace[]> {
+    return [...this.deleted].map(([name, deletedAtMs]) => ({ name, deletedAtMs }));
+  }
+
+  async dropNamespace(name: string): Promise<void> {
+    this.deleted.delete(name);
   }
 }
 

@@ -1,4 +1,4 @@
-import { counterTag } from '../../../../../src/cache/redis/keys';
+import { counterTag, namespacePattern } from '../../../../../src/cache/redis/keys';
 
 describe('counterTag', () => {
   it('is the length-prefixed namespace and the name, in one hash tag', () => {
@@ -31,5 +31,15 @@ describe('counterTag', () => {
     expect(tag.startsWith('{')).toBe(true);
     expect(tag.endsWith('}')).toBe(true);
     expect(tag.slice(1, -1)).not.toMatch(/[{}]/);
+  });
+});
+
+describe('namespacePattern', () => {
+  it("matches the namespace's keys of one kind, by its length-prefixed tag", () => {
+    expect(namespacePattern('counters:', 'be', 'views')).toBe('counters:be:{5:views:*');
+  });
+
+  it("escapes Redis' glob characters of the prefix, so a prefix never widens the match", () => {
+    expect(namespacePattern('a*b?[c]\\:', 'ru', 'n')).toBe('a\\*b\\?\\[c\\]\\\\:ru:{1:n:*');
   });
 });
