@@ -1,4 +1,5 @@
 import { ApolloServer } from '@apollo/server';
+import type { GraphQLError } from 'graphql';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginSubscriptionCallback } from '@apollo/server/plugin/subscriptionCallback';
 import { createRollup, type Rollup } from '../rollup';
@@ -158,14 +159,16 @@ export async function createApp(config: Config): Promise<App> {
   });
   await apollo.start();
 
+  const refusalJson = (refused: GraphQLError | undefined): string | undefined =>
+    refused && JSON.stringify({ errors: [formatError(refused.toJSON(), refused)] });
   const graphql = apolloHandler(
     apollo,
     context,
     config.http.maxBodyBytes,
     config.http.compiledExecution ? new CompiledExecution(schema, context, formatError, limits) : undefined,
-    (body, search) => {
-      const refused = limits.precheckRequest(body, search);
-      return refused && JSON.stringify({ errors: [formatError(refused.toJSON(), refused)] });
+    {
+      raw: (text) => refusalJson(limits.precheckBody(text)),
+      request: (body, search) => refusalJson(limits.precheckRequest(body, search)),
     },
     auth.authenticate,
     log,

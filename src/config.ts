@@ -120,6 +120,8 @@ const envSchema = z.object({
   LIMIT_COST: int(10_000, 1),
   /** Lexical tokens of one document (parsing stops there); the default fits 1,000 inline addCounts items. */
   LIMIT_TOKENS: int(30_000, 100, 10_000_000),
+  /** Values (strings, numbers, objects, ...) of one JSON request body, counted before it is parsed; the default fits 1,000 addCounts items with tokens twice over. */
+  LIMIT_JSON_VALUES: int(30_000, 100, 10_000_000),
   /** Field selections written in one document: bounds graphql-js's validation, whose overlap check compares repeated fields pairwise. */
   LIMIT_FIELDS: int(200, 1, 1_000_000),
   /** Introspection, "Did you mean" hints and `_service { sdl }`: on unless NODE_ENV=production (the explorer turns it on). */
@@ -247,6 +249,7 @@ function toConfig(env: z.infer<typeof envSchema>) {
       addCountsItems: env.LIMIT_ADDCOUNTS_ITEMS,
       cost: env.LIMIT_COST,
       tokens: env.LIMIT_TOKENS,
+      jsonValues: env.LIMIT_JSON_VALUES,
       fields: env.LIMIT_FIELDS,
     },
     nodeEnv: env.NODE_ENV,

@@ -21,8 +21,8 @@ export function apolloHandler(
   context: (principal: Principal) => Promise<RequestContext>,
   maxBodyBytes: number,
   compiled: CompiledExecution | undefined,
-  /** The operation limits' checks that must run before Apollo's (src/limits precheckRequest): a refusal's JSON, or undefined. */
-  precheck: ((body: unknown, search: string) => string | undefined) | undefined,
+  /** The operation limits' checks that must run before Apollo's (src/limits): a refusal's JSON, or undefined. */
+  precheck: Precheck | undefined,
   /** The caller of a request from its Authorization header; throws UNAUTHENTICATED (src/auth/authenticator.ts). */
   authenticate: (authorization: string | undefined) => Promise<Principal>,
   log: Pick<Logger, 'error'> | undefined,
@@ -52,6 +52,9 @@ export function apolloHandler(
           return refuse(res, 415, 'a POST body must be content-type: application/json', 'BAD_REQUEST', undefined, req.headers.accept);
         }
         if (raw.length > 0 && req.method === 'POST') {
+          // Before JSON.parse, whose cost is per value: see LIMIT_JSON_VALUES.
+          const tooMany = precheck?.raw(raw);
+          if (tooMany !== undefined) return answerRefusal(res, tooMany, req.headers.accept);
           try {
             body = JSON.parse(raw);
           } catch {
@@ -61,14 +64,8 @@ export function apolloHandler(
           if (compiled && req.method === 'POST' && (await compiled.serve(body, req.headers, res, principal))) return;
         }
         if (body === undefined) labelRequest(body, search);
-        const refusal = precheck?.(body, search);
-        if (refusal !== undefined) {
-          // A refused document, as Apollo answers its own validation errors (requestErrorStatus).
-          const type = responseType(req.headers.accept) ?? APPLICATION_JSON;
-          res.writeHead(type === APPLICATION_JSON ? 200 : 400, { 'content-type': type, 'cache-control': 'no-store' });
-          res.end(`${refusal}\n`);
-          return;
-        }
+        const refusal = precheck?.request(body, search);
+        if (refusal !== undefined) return answerRefusal(res, refusal, req.headers.accept);
         const response = await server.executeHTTPGraphQLRequest({
           httpGraphQLRequest: { method: req.method ?? 'GET', headers, search, body },
           context: () => context(principal),
@@ -92,6 +89,21 @@ export function apolloHandler(
       else res.destroy(err as Error);
     });
   }
+}
+
+/** What the operation limits check before Apollo runs; each answers a refusal's JSON, or undefined. */
+export interface Precheck {
+  /** The raw JSON body of a POST, before it is parsed. */
+  raw(text: string): string | undefined;
+  /** The parsed body (POST) or the query string (GET). */
+  request(body: unknown, search: string): string | undefined;
+}
+
+/** A refusal of the limits, as Apollo answers its own validation errors (requestErrorStatus). */
+function answerRefusal(res: ServerResponse, refusal: string, accept: string | undefined): void {
+  const type = responseType(accept) ?? APPLICATION_JSON;
+  res.writeHead(type === APPLICATION_JSON ? 200 : 400, { 'content-type': type, 'cache-control': 'no-store' });
+  res.end(`${refusal}\n`);
 }
 
 function readBody(req: IncomingMessage, maxBytes: number): Promise<string> {

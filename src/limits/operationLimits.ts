@@ -1,3 +1,4 @@
+import { jsonValuesPast } from './jsonValues';
 import {
   GraphQLError,
   Kind,
@@ -123,6 +124,12 @@ export class OperationLimits {
    * validation is answered 500. Takes a POST body (one operation or a batch) or a GET query
    * string; returns the first refusal, or undefined (a syntax error too: Apollo answers it).
    */
+  /** A raw JSON request body with more values than LIMIT_JSON_VALUES, refused before it is parsed (jsonValues.ts). */
+  precheckBody(text: string): GraphQLError | undefined {
+    const past = jsonValuesPast(text, this.limits.jsonValues);
+    return past === undefined ? undefined : limitError('jsonValues', this.limits.jsonValues, 'the number of JSON values in the request body');
+  }
+
   precheckRequest(body: unknown, search: string): GraphQLError | undefined {
     for (const query of queriesOf(body, search)) {
       let verdict = this.verdicts.get(query);

@@ -12,6 +12,7 @@ export const SETTING = {
   addCountsItems: 'LIMIT_ADDCOUNTS_ITEMS',
   cost: 'LIMIT_COST',
   tokens: 'LIMIT_TOKENS',
+  jsonValues: 'LIMIT_JSON_VALUES',
   fields: 'LIMIT_FIELDS',
 } as const satisfies Record<keyof Limits, string>;
 

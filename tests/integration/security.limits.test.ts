@@ -234,7 +234,7 @@ describe('request body (HTTP_MAX_BODY_BYTES 1 MiB)', () => {
  */
 describe('the attacks of issue #12 are refused fast and hold nothing', () => {
   const attacks: [string, () => unknown, (a: Answer) => void][] = [
-    ['counters with 100,000 names (variable)', () => ({ query: COUNTERS, variables: { ns: 'acc', n: names(100_000, '') } }), (a) => refused(a, 'LIMIT_COUNTERS_NAMES')],
+    ['counters with 100,000 names (variable)', () => ({ query: COUNTERS, variables: { ns: 'acc', n: names(100_000, '') } }), (a) => refused(a, 'LIMIT_JSON_VALUES')],
     ['counters with 100,000 names (literal)', () => ({ query: `{ counters(namespace: "acc", names: ${literal(names(100_000, ''))}) { count } }` }), (a) => refused(a, 'LIMIT_TOKENS')],
     [
       '100,000 inline addCounts items',
@@ -246,7 +246,8 @@ describe('the attacks of issue #12 are refused fast and hold nothing', () => {
       () => ({ query: `mutation { addCounts(inputs: [${'{namespace:"acc",name:"x",delta:1}'.repeat(25_000)}]) { acceptedCount } }` }),
       (a) => refused(a, 'LIMIT_TOKENS'),
     ],
-    ['20,000 addCounts items (variable)', () => ({ query: ADD_MANY, variables: { is: items(20_000, 'acc', 'x') } }), (a) => refused(a, 'LIMIT_ADDCOUNTS_ITEMS')],
+    ['20,000 addCounts items (variable)', () => ({ query: ADD_MANY, variables: { is: items(20_000, 'acc', 'x') } }), (a) => refused(a, 'LIMIT_JSON_VALUES')],
+    ['4,000 addCounts items (variable, under LIMIT_JSON_VALUES)', () => ({ query: ADD_MANY, variables: { is: items(4_000, 'acc', 'x') } }), (a) => refused(a, 'LIMIT_ADDCOUNTS_ITEMS')],
     [
       'namespaces { counters(2000 names) } in 17 KB',
       () => ({ query: `{ namespaces { counters(names: ${literal(names(2000, 'n'))}) { count } } }` }),
@@ -305,6 +306,22 @@ describe('the attacks of issue #12 are refused fast and hold nothing', () => {
     } finally {
       await big.stop();
     }
+  });
+});
+
+describe('JSON values of a request body (LIMIT_JSON_VALUES 30,000), counted before JSON.parse', () => {
+  it('1,000 addCounts items with idempotency tokens fit; a body past the limit is refused before it is parsed', async () => {
+    const generationTime = new Date().toISOString();
+    const withTokens = items(1000, 'acc', 'jv').map((it, i) => ({ ...it, idempotencyToken: { token: `t${i}`, generationTime } }));
+    const ok = await post(s.url, { query: ADD_MANY, variables: { is: withTokens } });
+    expect(ok.errors).toBeUndefined();
+    const parse = jest.spyOn(JSON, 'parse');
+    const past = await post(s.url, { query: COUNTERS, variables: { ns: 'acc', n: names(30_000, 'jv') } });
+    // The test's own parse of the answer is the only one: the service never parsed the body.
+    expect(parse.mock.calls.filter(([text]) => typeof text === 'string' && text.length > 100_000)).toEqual([]);
+    parse.mockRestore();
+    refused(past, 'LIMIT_JSON_VALUES');
+    expect(past.errors![0]!.message).toBe('the number of JSON values in the request body exceeds the limit of 30000 (LIMIT_JSON_VALUES)');
   });
 });
 
