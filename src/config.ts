@@ -118,8 +118,8 @@ const envSchema = z.object({
   LIMIT_COUNTERS_NAMES: int(1000, 1, 1_000_000),
   LIMIT_ADDCOUNTS_ITEMS: int(1000, 1, 1_000_000),
   LIMIT_COST: int(10_000, 1),
-  /** Lexical tokens of one document (parsing stops there); the default fits 1,000 inline addCounts items. */
-  LIMIT_TOKENS: int(30_000, 100, 10_000_000),
+  /** Lexical tokens of one document (parsing stops there); large lists go as variables (~750 addCounts items fit inline). */
+  LIMIT_TOKENS: int(10_000, 100, 10_000_000),
   /** Values (strings, numbers, objects, ...) of one JSON request body, counted before it is parsed; the default fits 1,000 addCounts items with tokens twice over. */
   LIMIT_JSON_VALUES: int(30_000, 100, 10_000_000),
   /** Field selections written in one document: bounds graphql-js's validation, whose overlap check compares repeated fields pairwise. */

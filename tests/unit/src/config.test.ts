@@ -98,7 +98,8 @@ const INTS: [string, string, number, number, number | null][] = [
   ['LIMIT_COUNTERS_NAMES', 'limits.countersNames', 1000, 1, 1_000_000],
   ['LIMIT_ADDCOUNTS_ITEMS', 'limits.addCountsItems', 1000, 1, 1_000_000],
   ['LIMIT_COST', 'limits.cost', 10_000, 1, null],
-  ['LIMIT_TOKENS', 'limits.tokens', 30_000, 100, 10_000_000],
+  ['LIMIT_TOKENS', 'limits.tokens', 10_000, 100, 10_000_000],
+  ['LIMIT_JSON_VALUES', 'limits.jsonValues', 30_000, 100, 10_000_000],
   ['LIMIT_FIELDS', 'limits.fields', 200, 1, 1_000_000],
 ];
 

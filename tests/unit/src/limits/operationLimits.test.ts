@@ -93,10 +93,10 @@ describe('OperationLimits', () => {
   });
 
   it('formats Apollo\'s token-limit parse error as our refusal', () => {
-    const f = l.formatError({ message: 'Syntax Error: Document contains more that 30000 tokens. Parsing aborted.', extensions: { code: 'GRAPHQL_PARSE_FAILED' } });
+    const f = l.formatError({ message: 'Syntax Error: Document contains more that 10000 tokens. Parsing aborted.', extensions: { code: 'GRAPHQL_PARSE_FAILED' } });
     expect(f).toEqual({
-      message: "the document's token count exceeds the limit of 30000 (LIMIT_TOKENS)",
-      extensions: { code: 'BAD_USER_INPUT', limit: 'LIMIT_TOKENS', max: 30000 },
+      message: "the document's token count exceeds the limit of 10000 (LIMIT_TOKENS)",
+      extensions: { code: 'BAD_USER_INPUT', limit: 'LIMIT_TOKENS', max: 10000 },
     });
   });
 });
