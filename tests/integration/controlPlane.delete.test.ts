@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { dropKeyspace, freshKeyspace } from './helpers/cassandra';
-import { spawnServiceProcess, type Proc } from './helpers/process';
+import { killAll, spawnServiceProcess, type Proc } from './helpers/process';
 import { createNamespace, gqlAt, startServer, tempDir, waitFor, type TestServer } from './helpers/server';
 
 /**
@@ -217,14 +217,7 @@ describe('deleteNamespace on Cassandra, two instances sharing the store and Redi
 
 describe('deleteNamespace: SIGKILL right after the answer', () => {
   const running: Proc[] = [];
-  afterAll(async () => {
-    for (const p of running) {
-      if (p.child.exitCode === null && p.child.signalCode === null) {
-        p.child.kill('SIGKILL');
-        await p.exited;
-      }
-    }
-  });
+  afterAll(() => killAll(running));
 
   it('the next start resumes the removal and finishes it: the name is free and empty', async () => {
     const dataDir = tempDir('counters-delete-crash-');

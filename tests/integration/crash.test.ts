@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
-import { spawnServiceProcess, type Proc } from './helpers/process';
+import { killAll, spawnServiceProcess, type Proc } from './helpers/process';
 import { gqlAt, metric, tempDir, waitFor } from './helpers/server';
 
 /**
@@ -17,14 +17,7 @@ const spawnService = (dataDir: string, env: Record<string, string> = {}): Promis
   spawnServiceProcess({ COUNTER_DATA_DIR: dataDir, ROLLUP_SKEW_MARGIN_MS: String(SKEW_MARGIN_MS), ROLLUP_SWEEP_INTERVAL_MS: '100', ...env });
 
 const running: Proc[] = [];
-afterAll(async () => {
-  for (const p of running) {
-    if (p.child.exitCode === null && p.child.signalCode === null) {
-      p.child.kill('SIGKILL');
-      await p.exited;
-    }
-  }
-});
+afterAll(() => killAll(running));
 
 
 const ADD = `mutation ($input: AddCountInput!) { addCount(input: $input) { applied } }`;

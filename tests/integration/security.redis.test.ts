@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
 import { Redis } from 'ioredis';
+import { freePort } from './helpers/process';
 import { createNamespace, startServer, waitFor, type GqlResponse, type TestServer } from './helpers/server';
 import { watch, wsClient } from './helpers/subscriptions';
 
@@ -13,17 +13,6 @@ import { watch, wsClient } from './helpers/subscriptions';
  */
 
 const BOUND_MS = 3000;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 let redis: ChildProcess;
 let redisUrl: string;

@@ -5,7 +5,7 @@
  * logic under test, and record what they were asked so tests can assert on it.
  */
 import type { ConvergedCache, ConvergedUpdate, ConvergedUpdateResult } from '../../src/cache/types';
-import { namespaceNotFound } from '../../src/errors';
+import { CounterError, namespaceNotFound } from '../../src/errors';
 import { namespaceBeingDeleted } from '../../src/store/deleting';
 import type { Logger } from '../../src/logger';
 import type { Metrics } from '../../src/metrics';
@@ -421,4 +421,15 @@ export const fakeTimersPromises = {
 /** Lets pending promise callbacks run (a few turns of the microtask queue). */
 export async function flushMicrotasks(turns = 20): Promise<void> {
   for (let i = 0; i < turns; i++) await Promise.resolve();
+}
+
+/** The CounterError a promise is refused with; fails the test when it resolves. */
+export async function refusal(p: Promise<unknown>, resolved = 'expected a refusal'): Promise<CounterError> {
+  try {
+    await p;
+  } catch (err) {
+    expect(err).toBeInstanceOf(CounterError);
+    return err as CounterError;
+  }
+  throw new Error(resolved);
 }

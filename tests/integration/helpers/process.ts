@@ -6,6 +6,16 @@ import { waitFor } from './server';
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const MAIN = path.join(ROOT, 'dist', 'src', 'main.js');
 
+/** SIGKILLs every process of the list still running and waits for each to be gone (afterAll). */
+export async function killAll(procs: readonly Proc[]): Promise<void> {
+  for (const p of procs) {
+    if (p.child.exitCode === null && p.child.signalCode === null) {
+      p.child.kill('SIGKILL');
+      await p.exited;
+    }
+  }
+}
+
 /** A free TCP port on loopback (for a process that must be told its port). */
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

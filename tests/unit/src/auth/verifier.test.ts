@@ -1,6 +1,8 @@
 import { exportJWK, generateKeyPair, SignJWT, UnsecuredJWT, type JWTPayload } from 'jose';
 import { createVerifier, type VerifierOptions } from '../../../../src/auth/verifier';
-import { CounterError } from '../../../../src/errors';
+import { refusal as refusalOf } from '../../fakes';
+
+const refusal = (p: Promise<unknown>) => refusalOf(p, 'the token was accepted');
 
 const SECRET = 'a-test-secret-of-at-least-32-bytes!!';
 const key = new TextEncoder().encode(SECRET);
@@ -14,16 +16,6 @@ const sign = (claims: JWTPayload = {}, opts: { alg?: string; key?: Uint8Array; e
   if (opts.exp !== null) jwt.setExpirationTime(opts.exp ?? now() + 60);
   return jwt.sign(opts.key ?? key);
 };
-
-async function refusal(p: Promise<unknown>): Promise<CounterError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(CounterError);
-    return err as CounterError;
-  }
-  throw new Error('the token was accepted');
-}
 
 describe('createVerifier', () => {
   it('is undefined (access control off) with neither a secret nor a JWKS URL', () => {

@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { CounterError } from '../../../../src/errors';
 import type { NamespaceConfig } from '../../../../src/model';
 import { NamespaceRegistry } from '../../../../src/namespaces/registry';
 import type { DeletedNamespace, NamespaceStore } from '../../../../src/store/types';
+import { refusal } from '../../fakes';
 
 /** The namespaces table of a store, in memory, counting the calls the registry makes. */
 class FakeNamespaceStore implements NamespaceStore {
@@ -60,16 +60,6 @@ const cfg = (name: string, over: Partial<NamespaceConfig> = {}): NamespaceConfig
   acceptLimitMs: 5000,
   ...over,
 });
-
-async function refusal(p: Promise<unknown>): Promise<CounterError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(CounterError);
-    return err as CounterError;
-  }
-  throw new Error('expected a refusal');
-}
 
 describe('NamespaceRegistry', () => {
   let store: FakeNamespaceStore;
