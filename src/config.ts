@@ -133,9 +133,9 @@ const envSchema = z.object({
     .transform((v) => v.split(',').map((o) => o.trim()).filter(Boolean))
     .refine((list) => list.every(isOrigin), 'comma-separated origins such as https://app.example.com (scheme://host[:port], no path, no wildcard)'),
   /** TCP connections the HTTP server holds at once (websockets included); past it new ones are closed. */
-  HTTP_MAX_CONNECTIONS: int(10_000, 1),
+  HTTP_MAX_CONNECTIONS: int(20_000, 1),
   /** Websocket connections at once; past it an upgrade is answered 503. */
-  WS_MAX_CONNECTIONS: int(5_000, 1),
+  WS_MAX_CONNECTIONS: int(12_000, 1),
   /** A request's headers must arrive within this (slowloris); the whole request within the next. */
   HTTP_HEADERS_TIMEOUT_MS: int(10_000, 100, 600_000),
   HTTP_REQUEST_TIMEOUT_MS: int(30_000, 100, 3_600_000),

@@ -332,15 +332,15 @@ describe('loadConfig, overrides and consistency', () => {
 
   it('bounds the HTTP timeouts and connection caps, with safe defaults', () => {
     expect(loadConfig({}).transport).toMatchObject({
-      maxConnections: 10_000,
-      maxWebSockets: 5_000,
+      maxConnections: 20_000,
+      maxWebSockets: 12_000,
       headersTimeoutMs: 10_000,
       requestTimeoutMs: 30_000,
       idleTimeoutMs: 60_000,
       keepAliveTimeoutMs: 65_000,
     });
     expect(fails({ HTTP_HEADERS_TIMEOUT_MS: '40000', HTTP_REQUEST_TIMEOUT_MS: '30000' })).toContain('HTTP_HEADERS_TIMEOUT_MS (40000) > HTTP_REQUEST_TIMEOUT_MS (30000)');
-    expect(fails({ WS_MAX_CONNECTIONS: '20000' })).toContain('WS_MAX_CONNECTIONS (20000) > HTTP_MAX_CONNECTIONS (10000)');
+    expect(fails({ WS_MAX_CONNECTIONS: '30000' })).toContain('WS_MAX_CONNECTIONS (30000) > HTTP_MAX_CONNECTIONS (20000)');
     expect(fails({ HTTP_MAX_CONNECTIONS: '0' })).toContain('HTTP_MAX_CONNECTIONS');
     expect(fails({ HTTP_HEADERS_TIMEOUT_MS: '0' })).toContain('HTTP_HEADERS_TIMEOUT_MS');
   });
