@@ -21,6 +21,7 @@ import { apolloHandler } from './http/apolloHandler';
 import { CompiledExecution } from './http/compiledExecution';
 import { createExplorer } from './http/explorer';
 import { createFormatError, type FormatError } from './http/formatError';
+import { callbackFetch, callbackHosts } from './http/callbackHosts';
 import { subscriptionsOverHttp } from './http/httpSubscriptions';
 import { createHttpServer } from './http/server';
 import { traceRequests } from './http/tracing';
@@ -128,11 +129,13 @@ export async function createApp(config: Config): Promise<App> {
   // policy took "Did you mean" hints out where introspection is off.
   const baseFormatError = createFormatError({ production: config.production, log });
   const formatError: FormatError = (formatted, error) => baseFormatError(limits.formatError(formatted), error);
+  const hosts = callbackHosts(config.callbackHosts);
+  const callbacks = ApolloServerPluginSubscriptionCallback({ logger: log, fetcher: callbackFetch(hosts) });
   const apollo = new ApolloServer<RequestContext>({
     schema,
     // Subscriptions through a router: its HTTP callback protocol (callback/1.0) beside the
     // websocket passthrough. Inline tracing (ftv1) is on by itself for a subgraph schema.
-    plugins: [ApolloServerPluginLandingPageDisabled(), subscriptionsOverHttp(ApolloServerPluginSubscriptionCallback({ logger: log })), limitsPlugin(limits)],
+    plugins: [ApolloServerPluginLandingPageDisabled(), subscriptionsOverHttp(callbacks, hosts), limitsPlugin(limits)],
     includeStacktraceInErrorResponses: false,
     logger: log,
     formatError,

@@ -132,6 +132,16 @@ const envSchema = z.object({
     .default('')
     .transform((v) => v.split(',').map((o) => o.trim()).filter(Boolean))
     .refine((list) => list.every(isOrigin), 'comma-separated origins such as https://app.example.com (scheme://host[:port], no path, no wildcard)'),
+  /**
+   * Hosts a router's HTTP subscription callback (`extensions.subscription.callbackUrl`) may
+   * name: comma-separated `host` (any port) or `host:port`, or `*` for any host. Unset: any
+   * host, except under NODE_ENV=production, where callbacks are refused until hosts are listed.
+   */
+  SUBSCRIPTION_CALLBACK_HOSTS: z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined ? undefined : v.split(',').map((h) => h.trim()).filter(Boolean)))
+    .refine((list) => list === undefined || list.every(isCallbackHost), 'comma-separated host or host:port (no scheme, no path), or *'),
   /** TCP connections the HTTP server holds at once (websockets included); past it new ones are closed. */
   HTTP_MAX_CONNECTIONS: int(20_000, 1),
   /** Websocket connections at once; past it an upgrade is answered 503. */
@@ -153,6 +163,20 @@ function isOrigin(o: string): boolean {
   try {
     const u = new URL(o);
     return (u.protocol === 'http:' || u.protocol === 'https:') && u.origin === o;
+  } catch {
+    return false;
+  }
+}
+
+/** `*`, or a host with an optional port as a URL reads it (any case; IPv6 in brackets; no wildcards). */
+function isCallbackHost(h: string): boolean {
+  if (h === '*') return true;
+  if (h.includes('*')) return false;
+  try {
+    const u = new URL(`http://${h}`);
+    // URL drops the scheme's default port: `host:80` reads back as `host`.
+    const host = h.toLowerCase();
+    return (u.host === host || `${u.host}:80` === host) && u.pathname === '/' && u.username === '' && !u.search && !u.hash;
   } catch {
     return false;
   }
@@ -218,6 +242,8 @@ function toConfig(env: z.infer<typeof envSchema>) {
       compiledExecution: env.HTTP_COMPILED_EXECUTION === 'on',
     },
     production: env.NODE_ENV === 'production',
+    /** `['*']`: any host; `[]`: HTTP subscription callbacks refused. */
+    callbackHosts: env.SUBSCRIPTION_CALLBACK_HOSTS ?? (env.NODE_ENV === 'production' ? [] : ['*']),
     transport: {
       allowedOrigins: env.ALLOWED_ORIGINS,
       maxConnections: env.HTTP_MAX_CONNECTIONS,

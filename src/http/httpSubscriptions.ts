@@ -1,16 +1,18 @@
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import { GraphQLError } from 'graphql';
+import type { CallbackHosts } from './callbackHosts';
 
 const badRequest = (message: string): GraphQLError => new GraphQLError(message, { extensions: { code: 'BAD_REQUEST', http: { status: 400 } } });
 
 /** Why an `extensions.subscription` (the router's HTTP callback protocol) cannot be used, or undefined. */
-export function callbackProblem(ext: unknown): string | undefined {
+export function callbackProblem(ext: unknown, hosts: CallbackHosts): string | undefined {
   if (typeof ext !== 'object' || ext === null || Array.isArray(ext)) return 'extensions.subscription must be an object';
   const e = ext as Record<string, unknown>;
   const url = e.callbackUrl ?? e.callback_url;
   if (typeof url !== 'string' || url.length > 2048 || !/^https?:\/\//i.test(url) || !URL.canParse(url)) {
     return 'extensions.subscription.callbackUrl must be an http(s) URL';
   }
+  if (!hosts.allows(url)) return hosts.refusal;
   const id = e.subscriptionId ?? e.subscription_id;
   if (typeof id !== 'string' || id === '' || id.length > 256) return 'extensions.subscription.subscriptionId must be a string of 1..256 characters';
   if (typeof e.verifier !== 'string' || e.verifier === '' || e.verifier.length > 1024) return 'extensions.subscription.verifier must be a string of 1..1024 characters';
@@ -28,8 +30,9 @@ export function callbackProblem(ext: unknown): string | undefined {
  * well-formed `extensions.subscription` on a subscription operation. Unwrapped, it calls
  * back whatever `callbackUrl` any request carries, queries included, with 5 retries, and a
  * malformed one (or one that does not answer) became a 500 "Unexpected error value".
+ * A callback URL must name one of `hosts` (SUBSCRIPTION_CALLBACK_HOSTS).
  */
-export function subscriptionsOverHttp<C extends BaseContext>(inner: ApolloServerPlugin<C>): ApolloServerPlugin<C> {
+export function subscriptionsOverHttp<C extends BaseContext>(inner: ApolloServerPlugin<C>, hosts: CallbackHosts): ApolloServerPlugin<C> {
   return {
     serverWillStart: inner.serverWillStart?.bind(inner),
     async requestDidStart(rc) {
@@ -41,7 +44,7 @@ export function subscriptionsOverHttp<C extends BaseContext>(inner: ApolloServer
           },
         };
       }
-      const problem = callbackProblem(ext);
+      const problem = callbackProblem(ext, hosts);
       const listener = problem ? undefined : await inner.requestDidStart?.(rc);
       let subscribed = false;
       return {

@@ -206,6 +206,80 @@ describe('subscriptions through a router', () => {
     });
   });
 
+  describe('SUBSCRIPTION_CALLBACK_HOSTS', () => {
+    const refusedCodes = async (r: Awaited<ReturnType<typeof subscribeByCallback>>) => {
+      expect(r.status).toBe(400);
+      return (r.body.errors as { message: string; extensions?: { code?: string } }[]).map((e) => [e.extensions?.code, e.message]);
+    };
+
+    it('refuses a callback to a host not listed, before calling it', async () => {
+      const other = await startServer({ SUBSCRIPTION_CALLBACK_HOSTS: 'router.internal,127.0.0.2' });
+      try {
+        await createNamespace(other, 'fed_subs', 'EVENTUAL');
+        const r = await subscribeByCallback(other, router, 'sub-h1', 'cbh1');
+        expect(await refusedCodes(r)).toEqual([['BAD_REQUEST', 'extensions.subscription.callbackUrl names a host not in SUBSCRIPTION_CALLBACK_HOSTS']]);
+        await new Promise((res) => setTimeout(res, 300));
+        expect(router.of('sub-h1')).toEqual([]);
+      } finally {
+        await other.stop();
+      }
+    });
+
+    it('serves a listed host:port', async () => {
+      const port = new URL(router.url('x')).port;
+      const other = await startServer({ SUBSCRIPTION_CALLBACK_HOSTS: `127.0.0.1:${port}` });
+      try {
+        await createNamespace(other, 'fed_subs', 'EVENTUAL');
+        const r = await subscribeByCallback(other, router, 'sub-h2', 'cbh2');
+        expect(r.status).toBe(200);
+        await waitFor(() => router.counts('sub-h2').length === 1);
+      } finally {
+        await other.stop();
+      }
+    });
+
+    it('is off under NODE_ENV=production until hosts are listed', async () => {
+      const other = await startServer({ NODE_ENV: 'production' });
+      try {
+        await createNamespace(other, 'fed_subs', 'EVENTUAL');
+        const r = await subscribeByCallback(other, router, 'sub-h3', 'cbh3');
+        expect((await refusedCodes(r))[0]![0]).toBe('BAD_REQUEST');
+        expect(router.of('sub-h3')).toEqual([]);
+      } finally {
+        await other.stop();
+      }
+    });
+
+    it('does not follow a redirect from a listed host to another one', async () => {
+      // The listed host answers every callback with a redirect to the router stub.
+      const bouncer = http.createServer((req, res) => res.writeHead(307, { location: router.url('sub-h4') }).end());
+      await new Promise<void>((r) => bouncer.listen(0, '127.0.0.1', () => r()));
+      const bouncerPort = (bouncer.address() as AddressInfo).port;
+      const other = await startServer({ SUBSCRIPTION_CALLBACK_HOSTS: `127.0.0.1:${bouncerPort}` });
+      try {
+        await createNamespace(other, 'fed_subs', 'EVENTUAL');
+        const res = await fetch(other.url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', accept: 'application/json;callbackSpec=1.0' },
+          body: JSON.stringify({
+            query: SUB,
+            variables: { namespace: 'fed_subs', name: 'cbh4' },
+            extensions: { subscription: { callbackUrl: `http://127.0.0.1:${bouncerPort}/callback/sub-h4`, subscriptionId: 'sub-h4', verifier: 'v-sub-h4', heartbeatIntervalMs: 100 } },
+          }),
+        });
+        expect(res.status).toBe(400);
+        const { errors } = (await res.json()) as { errors: { extensions?: { code?: string } }[] };
+        expect(errors.map((e) => e.extensions?.code)).toEqual(['BAD_REQUEST']);
+        await new Promise((r) => setTimeout(r, 300));
+        expect(router.of('sub-h4')).toEqual([]);
+      } finally {
+        await other.stop();
+        bouncer.closeAllConnections();
+        await new Promise((r) => bouncer.close(() => r(undefined)));
+      }
+    });
+  });
+
   describe('websocket passthrough (graphql-transport-ws), as the router speaks it', () => {
     it('acks a connection_init with params within 5 s and streams converged counts', async () => {
       await add(s, 'ws1', 2);

@@ -330,6 +330,20 @@ describe('loadConfig, overrides and consistency', () => {
     (o) => expect(fails({ ALLOWED_ORIGINS: `https://ok.example, ${o}` })).toContain('ALLOWED_ORIGINS'),
   );
 
+  it('reads SUBSCRIPTION_CALLBACK_HOSTS: any host by default, none under production, a list when set', () => {
+    expect(loadConfig({}).callbackHosts).toEqual(['*']);
+    expect(loadConfig({ NODE_ENV: 'production' }).callbackHosts).toEqual([]);
+    expect(loadConfig({ NODE_ENV: 'production', SUBSCRIPTION_CALLBACK_HOSTS: ' router.internal , 10.0.0.5:4000,[::1]:80' }).callbackHosts).toEqual([
+      'router.internal',
+      '10.0.0.5:4000',
+      '[::1]:80',
+    ]);
+  });
+
+  it.each(['http://router', 'router/cb', 'user@router', 'router:99999', 'router?x', '*.internal'])('refuses %s as a callback host', (h) =>
+    expect(fails({ SUBSCRIPTION_CALLBACK_HOSTS: `ok.internal,${h}` })).toContain('SUBSCRIPTION_CALLBACK_HOSTS'),
+  );
+
   it('bounds the HTTP timeouts and connection caps, with safe defaults', () => {
     expect(loadConfig({}).transport).toMatchObject({
       maxConnections: 20_000,
