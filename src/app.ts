@@ -20,7 +20,7 @@ import { Watcher } from './counters/watch';
 import { apolloHandler } from './http/apolloHandler';
 import { CompiledExecution } from './http/compiledExecution';
 import { createExplorer } from './http/explorer';
-import { createFormatError, type FormatError } from './http/formatError';
+import { createFormatError, errorCodeLabel, type FormatError } from './http/formatError';
 import { callbackFetch, callbackHosts } from './http/callbackHosts';
 import { subscriptionsOverHttp } from './http/httpSubscriptions';
 import { createHttpServer } from './http/server';
@@ -28,6 +28,7 @@ import { traceRequests } from './http/tracing';
 import { attachWebSocket, type WebSocketEndpoint } from './http/websocket';
 import { instrumentBestEffort, instrumentConverged, instrumentStore } from './instrument/seams';
 import { limitsPlugin, OperationLimits } from './limits';
+import { CounterError } from './errors';
 import { createLogger, type Logger } from './logger';
 import { createMetrics, type Metrics } from './metrics';
 import { NamespaceRegistry } from './namespaces/registry';
@@ -115,7 +116,16 @@ export async function createApp(config: Config): Promise<App> {
   remover.start();
 
   const schema = buildSchema();
-  const auth = createAuthenticator(config.auth, log);
+  const checker = createAuthenticator(config.auth, log);
+  // Refused credentials counted by code, whichever transport asked (auth_refusals_total).
+  const auth = {
+    ...checker,
+    authenticate: (authorization: unknown): Promise<Principal> =>
+      checker.authenticate(authorization).catch((err: unknown) => {
+        metrics.authRefusals.inc({ code: err instanceof CounterError ? err.code : 'INTERNAL_SERVER_ERROR' });
+        throw err;
+      }),
+  };
   const context = async (principal: Principal = OPEN): Promise<RequestContext> => ({ service, namespaces, loaders: createLoaders(service, namespaces), principal });
   // A websocket operation's caller is the connection's; with access control on there is always one (checked at connection_init).
   const wsPrincipal = (p: Principal | undefined): Principal => {
@@ -128,7 +138,12 @@ export async function createApp(config: Config): Promise<App> {
   // Bounded echoes and opaque internal errors (src/http/formatError.ts), after the limits'
   // policy took "Did you mean" hints out where introspection is off.
   const baseFormatError = createFormatError({ production: config.production, log });
-  const formatError: FormatError = (formatted, error) => baseFormatError(limits.formatError(formatted), error);
+  // Every error answered passes here, on every transport: counted by its code (graphql_errors_total).
+  const formatError: FormatError = (formatted, error) => {
+    const out = baseFormatError(limits.formatError(formatted), error);
+    metrics.graphqlErrors.inc({ code: errorCodeLabel(out) });
+    return out;
+  };
   const hosts = callbackHosts(config.callbackHosts);
   const callbacks = ApolloServerPluginSubscriptionCallback({ logger: log, fetcher: callbackFetch(hosts) });
   const apollo = new ApolloServer<RequestContext>({
@@ -201,6 +216,7 @@ export async function createApp(config: Config): Promise<App> {
     log,
     limits,
     formatError,
+    metrics,
     ...(auth.enabled ? { authenticate: auth.authenticate } : {}),
   });
   const port = await http.listen(config.port, config.host);

@@ -97,6 +97,24 @@ export function createMetrics() {
       labelNames: ['kind'] as const,
       registers: [registry],
     }),
+    graphqlErrors: new Counter({
+      name: 'graphql_errors_total',
+      help: 'GraphQL errors answered, on every transport (HTTP, websocket, callbacks), by extensions.code: refusals (UNAUTHENTICATED, FORBIDDEN, BAD_USER_INPUT, ...) and failures (UNAVAILABLE, INTERNAL_SERVER_ERROR).',
+      labelNames: ['code'] as const,
+      registers: [registry],
+    }),
+    authRefusals: new Counter({
+      name: 'auth_refusals_total',
+      help: 'Credential checks that refused a caller (missing, invalid or expired token: UNAUTHENTICATED; key source unreachable: UNAVAILABLE), on every transport.',
+      labelNames: ['code'] as const,
+      registers: [registry],
+    }),
+    connectionsRefused: new Counter({
+      name: 'connections_refused_total',
+      help: 'Connections refused before any request ran: tcp (past HTTP_MAX_CONNECTIONS), websocket_cap (past WS_MAX_CONNECTIONS), websocket_origin (an Origin not allowed).',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
     cassandraRequests,
     /** Set by the roll-up sidecar when it starts. */
     queueDepth: (): number => 0,

@@ -128,3 +128,13 @@ export function withRequestErrorCode(formatted: GraphQLFormattedError): GraphQLF
         : 'GRAPHQL_VALIDATION_FAILED';
   return { ...formatted, extensions: { ...formatted.extensions, code } };
 }
+
+/**
+ * An answered error's code as a metric label: the code, or the one `withRequestErrorCode`
+ * gives a request error that has none yet; anything not shaped like our codes is `OTHER`,
+ * so a label can never carry caller-chosen text.
+ */
+export function errorCodeLabel(formatted: GraphQLFormattedError): string {
+  const code = formatted.extensions?.code ?? withRequestErrorCode(formatted).extensions?.code;
+  return typeof code === 'string' && /^[A-Z][A-Z_]{0,47}$/.test(code) ? code : 'OTHER';
+}

@@ -11,7 +11,7 @@ export interface HttpRoutes {
   graphql(req: http.IncomingMessage, res: http.ServerResponse, search: string): void;
   /** Throws when a backend cannot be reached (GET /readyz). */
   ping(): Promise<void>;
-  metrics: Pick<Metrics, 'registry'>;
+  metrics: Pick<Metrics, 'registry' | 'connectionsRefused'>;
   /** The explorer (GET /graphql from a browser, its assets), when it is on. */
   explorer?: ExplorerRoute;
   /** GET /metrics: resolves when the caller may read them, else throws UNAUTHENTICATED/FORBIDDEN; absent: open. */
@@ -101,6 +101,7 @@ export function createHttpServer(routes: HttpRoutes, transport: Config['transpor
   server.keepAliveTimeout = transport.keepAliveTimeoutMs;
   // Past the cap Node closes a new connection at once ('drop'); websockets count too.
   server.maxConnections = transport.maxConnections;
+  server.on('drop', () => routes.metrics.connectionsRefused.inc({ reason: 'tcp' }));
   // Inactivity in the middle of a request or response (a client that stopped reading).
   server.timeout = transport.idleTimeoutMs;
 

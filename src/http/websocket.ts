@@ -9,6 +9,7 @@ import { expired, type Principal } from '../auth/principal';
 import { CounterError, ErrorCode } from '../errors';
 import { withCode, type OperationLimits } from '../limits';
 import type { Logger } from '../logger';
+import type { Metrics } from '../metrics';
 import { DocumentCache } from './documentCache';
 import { keepCounterErrorCode, withRequestErrorCode, type FormatError } from './formatError';
 import { OriginPolicy } from './origins';
@@ -45,6 +46,8 @@ export interface WebSocketOptions {
   authenticate?: (authorization: unknown) => Promise<Principal>;
   /** Operation limits and the introspection policy, the same as over HTTP. */
   limits: OperationLimits;
+  /** Where refused upgrades are counted (connections_refused_total). */
+  metrics?: Pick<Metrics, 'connectionsRefused'>;
   /** The service's error formatter (bounded echoes, opaque internal errors); default: codes restored only. */
   formatError?: FormatError;
 }
@@ -91,8 +94,14 @@ export function attachWebSocket(server: Server, opts: WebSocketOptions): WebSock
     maxPayload: config.ws.maxPayloadBytes,
     // Judged on the upgrade request, before graphql-ws sees the connection: an HTTP answer.
     verifyClient: ({ req }: { req: IncomingMessage }, done: (ok: boolean, code?: number, message?: string) => void) => {
-      if (!origins.allowsUpgrade(req)) return done(false, 403, 'Origin not allowed');
-      if (wss.clients.size >= maxSockets) return done(false, 503, 'Too many websocket connections');
+      if (!origins.allowsUpgrade(req)) {
+        opts.metrics?.connectionsRefused.inc({ reason: 'websocket_origin' });
+        return done(false, 403, 'Origin not allowed');
+      }
+      if (wss.clients.size >= maxSockets) {
+        opts.metrics?.connectionsRefused.inc({ reason: 'websocket_cap' });
+        return done(false, 503, 'Too many websocket connections');
+      }
       done(true);
     },
   });

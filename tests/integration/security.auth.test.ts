@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CompiledExecution } from '../../src/http/compiledExecution';
 import { bearer, caller, gqlAs, mint, wsCaller, wsRun, AUDIENCE, ISSUER, SECRET, type WsCaller } from './helpers/auth';
-import { createNamespace, startServer, waitFor, type GqlResponse, type TestServer } from './helpers/server';
+import { createNamespace, metric, startServer, waitFor, type GqlResponse, type TestServer } from './helpers/server';
 import { watch } from './helpers/subscriptions';
 
 /**
@@ -476,6 +476,12 @@ describe('/metrics, /healthz and /readyz', () => {
     try {
       expect((await fetch(open.url.replace(/\/graphql$/, '/metrics'))).status).toBe(200);
       expect((await open.gql('{ namespaces { name } }')).status).toBe(401);
+      // Refusals are counted: the credentials by their code, a missing scope as an answered error.
+      const noScope = await gqlAs(open.url, bearer(await mint('other:scope')), `{ namespace(name: "${THIS}") { name } }`);
+      expect(noScope.errors?.map((e) => e.extensions?.code)).toEqual(['FORBIDDEN']);
+      expect(await metric(open.url, 'auth_refusals_total', { code: 'UNAUTHENTICATED' })).toBe(1);
+      expect(await metric(open.url, 'graphql_errors_total', { code: 'FORBIDDEN' })).toBe(1);
+      expect(await metric(open.url, 'graphql_errors_total')).toBe(1);
     } finally {
       await open.stop();
     }

@@ -1,7 +1,7 @@
 import net from 'node:net';
 import WebSocket from 'ws';
 import { freshPrefix, redisUrl } from './helpers/redis';
-import { createNamespace, startServer, waitFor, type TestServer } from './helpers/server';
+import { createNamespace, metric, startServer, waitFor, type TestServer } from './helpers/server';
 import { COUNTER_UPDATED, rawConnection, watch, wsClient, wsUrl } from './helpers/subscriptions';
 
 /** Issue #12's transport holes, each from outside: a real service on loopback, real clients. */
@@ -85,6 +85,7 @@ describe('browser origins (ALLOWED_ORIGINS)', () => {
       const r = await upgrade(s.url, { origin });
       expect({ origin, opened: r.opened, status: r.status }).toEqual({ origin, opened: false, status: 403 });
     }
+    expect(await metric(s.url, 'connections_refused_total', { reason: 'websocket_origin' })).toBe(3);
   });
 
   it('accepts upgrades from a listed origin, from the service’s own origin, and without Origin (routers)', async () => {
@@ -270,6 +271,7 @@ describe('connection caps and socket timeouts', () => {
     expect(open.map((o) => o.opened)).toEqual([true, true, true]);
     const over = await upgrade(s.url);
     expect({ opened: over.opened, status: over.status }).toEqual({ opened: false, status: 503 });
+    expect(await metric(s.url, 'connections_refused_total', { reason: 'websocket_cap' })).toBe(1);
     const closed = closeOf(open[0]!.ws);
     open[0]!.ws.close(1000);
     await closed;
@@ -304,6 +306,7 @@ describe('connection caps and socket timeouts', () => {
       for (const h of held) h.socket.destroy();
     }
     await waitFor(async () => (await fetch(s.url.replace('/graphql', '/healthz')).catch(() => undefined))?.status === 200, 3000);
+    expect(await metric(s.url, 'connections_refused_total', { reason: 'tcp' })).toBeGreaterThanOrEqual(1);
   });
 
   it('cuts slow headers (slowloris), a slow body, and a silent socket with 408 within about a second', async () => {

@@ -1,6 +1,6 @@
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { badInput, CounterError, ErrorCode, unavailable } from '../../../../src/errors';
-import { boundError, createFormatError, keepCounterErrorCode, withRequestErrorCode } from '../../../../src/http/formatError';
+import { boundError, createFormatError, errorCodeLabel, keepCounterErrorCode, withRequestErrorCode } from '../../../../src/http/formatError';
 
 const validationFailed = (message = 'm'): GraphQLFormattedError => ({
   message,
@@ -156,5 +156,15 @@ describe('withRequestErrorCode', () => {
     const field = { message: 'm', path: ['counter'] };
     expect(withRequestErrorCode(coded)).toBe(coded);
     expect(withRequestErrorCode(field)).toBe(field);
+  });
+});
+
+describe('errorCodeLabel', () => {
+  it('is the code, the one a request error would get, or OTHER for anything not shaped like a code', () => {
+    expect(errorCodeLabel({ message: 'x', extensions: { code: 'FORBIDDEN' } })).toBe('FORBIDDEN');
+    expect(errorCodeLabel({ message: 'Syntax Error: Unexpected Name "x".' })).toBe('GRAPHQL_PARSE_FAILED');
+    expect(errorCodeLabel({ message: 'x', extensions: { code: 'caller chosen text' } })).toBe('OTHER');
+    expect(errorCodeLabel({ message: 'x', extensions: { code: 42 } })).toBe('OTHER');
+    expect(errorCodeLabel({ message: 'x', extensions: { code: 'A'.repeat(49) } })).toBe('OTHER');
   });
 });
