@@ -102,7 +102,12 @@ const envSchema = z.object({
     .refine((s) => URL.canParse(s) && /^https?:$/.test(new URL(s).protocol), 'an http:// or https:// URL')
     .optional(),
   AUTH_ISSUER: z.string().min(1).optional(),
-  AUTH_AUDIENCE: z.string().min(1).optional(),
+  /** Comma-separated: a token is accepted when its `aud` names any of them (one service behind several audiences, or during a rename). */
+  AUTH_AUDIENCE: z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined ? undefined : v.split(',').map((a) => a.trim()).filter(Boolean)))
+    .refine((list) => list === undefined || list.length > 0, 'one or more audiences, comma-separated'),
   /** Leeway for exp/nbf against clock skew with the token issuer. */
   AUTH_CLOCK_TOLERANCE_MS: int(5000, 0, 300_000),
   /** JWKS: no refetch for an unknown kid sooner than this after the last fetch (rate limit). */

@@ -13,7 +13,8 @@ export interface VerifierOptions {
   jwtSecret?: string | undefined;
   jwksUrl?: string | undefined;
   issuer?: string | undefined;
-  audience?: string | undefined;
+  /** Accepted audiences: a token's `aud` must name one of them. */
+  audience?: readonly string[] | undefined;
   clockToleranceMs: number;
   jwksCooldownMs: number;
   jwksCacheMaxAgeMs: number;
@@ -134,7 +135,7 @@ export function createVerifier(opts: VerifierOptions): (TokenVerifier & { warm()
     requiredClaims: ['exp'],
     clockTolerance: toleranceMs / 1000,
     ...(opts.issuer !== undefined ? { issuer: opts.issuer } : {}),
-    ...(opts.audience !== undefined ? { audience: opts.audience } : {}),
+    ...(opts.audience !== undefined ? { audience: [...opts.audience] } : {}),
   };
   return {
     warm,

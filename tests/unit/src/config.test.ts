@@ -242,8 +242,10 @@ describe('loadConfig, access control (AUTH_*, METRICS_AUTH)', () => {
     expect(loadConfig({ AUTH_JWT_SECRET: SECRET, AUTH_ISSUER: 'https://idp', AUTH_AUDIENCE: 'counters' }).auth).toMatchObject({
       jwtSecret: SECRET,
       issuer: 'https://idp',
-      audience: 'counters',
+      audience: ['counters'],
     });
+    expect(loadConfig({ AUTH_JWT_SECRET: SECRET, AUTH_AUDIENCE: ' counters, counters-v2 ,' }).auth.audience).toEqual(['counters', 'counters-v2']);
+    expect(fails({ AUTH_JWT_SECRET: SECRET, AUTH_AUDIENCE: ' , ' })).toContain('AUTH_AUDIENCE');
     expect(loadConfig({ AUTH_JWKS_URL: 'https://idp.example/.well-known/jwks.json' }).auth.jwksUrl).toBe('https://idp.example/.well-known/jwks.json');
     expect(loadConfig({ AUTH_JWKS_URL: 'http://127.0.0.1:8080/jwks' }).auth.jwksUrl).toBe('http://127.0.0.1:8080/jwks');
     expect(loadConfig({ METRICS_AUTH: 'off' }).auth.metrics).toBe(false);

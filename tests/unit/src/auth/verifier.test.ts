@@ -68,13 +68,20 @@ describe('HS256 verifier (AUTH_JWT_SECRET)', () => {
   });
 
   it('checks iss and aud when configured', async () => {
-    const v = hs({ issuer: 'https://idp.example', audience: 'counters' });
+    const v = hs({ issuer: 'https://idp.example', audience: ['counters'] });
     await expect(v.verify(await sign({ iss: 'https://idp.example', aud: 'counters' }))).resolves.toBeDefined();
     await expect(v.verify(await sign({ iss: 'https://idp.example', aud: ['other', 'counters'] }))).resolves.toBeDefined();
     expect((await refusal(v.verify(await sign({ iss: 'https://evil.example', aud: 'counters' })))).message).toMatch(/issuer/);
     expect((await refusal(v.verify(await sign({ aud: 'counters' })))).message).toMatch(/issuer/);
     expect((await refusal(v.verify(await sign({ iss: 'https://idp.example', aud: 'other' })))).message).toMatch(/aud/);
     expect((await refusal(v.verify(await sign({ iss: 'https://idp.example' })))).message).toMatch(/aud/);
+  });
+
+  it('accepts a token whose aud names any of several configured audiences', async () => {
+    const v = hs({ audience: ['counters', 'counters-v2'] });
+    await expect(v.verify(await sign({ aud: 'counters-v2' }))).resolves.toBeDefined();
+    await expect(v.verify(await sign({ aud: ['billing', 'counters'] }))).resolves.toBeDefined();
+    expect((await refusal(v.verify(await sign({ aud: 'billing' })))).message).toMatch(/aud/);
   });
 
   it('ignores iss and aud when not configured', async () => {
