@@ -94,7 +94,7 @@ async function connectRedis(url: string, t: RedisTimeouts, log: Logger, role: 'c
 }
 
 /** One warning per outage, not one per failed reconnect. */
-function warnOnce(r: Redis | Cluster, log: Logger, role: 'cmd' | 'sub'): void {
+function warnOnce(r: Redis | Cluster, log: Pick<Logger, 'warn'>, role: 'cmd' | 'sub'): void {
   let warned = false;
   r.on('error', (err: Error) => {
     if (!warned) log.warn({ err, role }, 'redis connection error');
@@ -131,7 +131,9 @@ export interface ClusterNode {
  */
 export function clusterOptions(t: RedisTimeouts, role: 'cmd' | 'sub') {
   return {
-    redisOptions: redisOptions(t, role),
+    // subscriber: every master's subscriber connection made up front (ioredis makes a lazy
+    // one at its first SSUBSCRIBE, which then waits for the connect)
+    redisOptions: { ...redisOptions(t, role), lazyConnect: role === 'cmd' },
     lazyConnect: true,
     enableOfflineQueue: role === 'sub',
     retryDelayOnFailover: role === 'cmd' ? 0 : 100,
@@ -140,7 +142,8 @@ export function clusterOptions(t: RedisTimeouts, role: 'cmd' | 'sub') {
   };
 }
 
-async function connectCluster(nodes: ClusterNode[], t: RedisTimeouts, log: Logger, role: 'cmd' | 'sub'): Promise<Cluster> {
+/** A connected Redis Cluster client of one role (see clusterOptions). */
+export async function connectCluster(nodes: ClusterNode[], t: RedisTimeouts, log: Pick<Logger, 'warn'>, role: 'cmd' | 'sub'): Promise<Cluster> {
   const c = new Cluster(nodes, clusterOptions(t, role));
   warnOnce(c, log, role);
   await c.connect();

@@ -21,7 +21,9 @@ describe('redisOptions', () => {
 
 describe('clusterOptions (REDIS_CLUSTER_NODES)', () => {
   it("gives every node connection the single Redis' options of its role", () => {
-    for (const role of ['cmd', 'sub'] as const) expect(clusterOptions(t, role).redisOptions).toEqual(redisOptions(t, role));
+    expect(clusterOptions(t, 'cmd').redisOptions).toEqual(redisOptions(t, 'cmd'));
+    // but for lazyConnect: every master's subscriber connection is made at once, not at its first SSUBSCRIBE
+    expect(clusterOptions(t, 'sub').redisOptions).toEqual({ ...redisOptions(t, 'sub'), lazyConnect: false });
   });
 
   it('commands: never resent to the cluster after their connection closed (an add could count twice), never queued for a cluster not there', () => {
