@@ -63,7 +63,6 @@ afterAll(async () => {
     await dropClusterPrefix(probe, prefix);
     await probe.quit();
   }
-  // eslint-disable-next-line no-console
   console.log(`redis failover figures (REDIS_COMMAND_TIMEOUT_MS ${COMMAND_TIMEOUT_MS}):`, figures);
 }, 120_000);
 
