@@ -19,5 +19,8 @@ module.exports = {
     // Builds dist/ when stale: the crash tests run the service process, and the embedded
     // store's writer thread is a worker that loads compiled JavaScript.
     { ...common, displayName: 'integration', roots: ['<rootDir>/tests/integration'], globalSetup: '<rootDir>/tests/integration/globalSetup.ts' },
+    // `npm run test:cluster`: the same kind of tests over a 3-node Cassandra and a Redis Cluster
+    // (scripts/services.sh start cluster), nodes killed and restarted.
+    { ...common, displayName: 'cluster', roots: ['<rootDir>/tests/cluster'], globalSetup: '<rootDir>/tests/integration/globalSetup.ts' },
   ],
 };

@@ -100,7 +100,7 @@ export async function createApp(config: Config): Promise<App> {
   });
   namespaces.onGone((name) => {
     guard.forgetNamespace(name);
-    if (!config.redisUrl) for (const c of [bestEffort, converged]) void c.clearNamespace(name).catch(() => undefined);
+    if (config.redisUrl === undefined && config.redisClusterNodes === undefined) for (const c of [bestEffort, converged]) void c.clearNamespace(name).catch(() => undefined);
   });
   namespaces.onDeleted((d) => remover.schedule(d));
   const service = new CounterService(

@@ -48,6 +48,12 @@ const envSchema = z.object({
   /** In-flight single-partition queries per scatter read. */
   CASSANDRA_CONCURRENCY: int(64, 1, 2048),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL').optional(),
+  /** A Redis Cluster instead of one Redis (REDIS_URL): comma-separated host:port seeds; ioredis learns the rest. */
+  REDIS_CLUSTER_NODES: z
+    .string()
+    .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+    .refine((list) => list.length > 0 && list.every(isHostPort), 'comma-separated host:port pairs such as 10.0.0.1:6379,10.0.0.2:6379')
+    .optional(),
   REDIS_KEY_PREFIX: z.string().max(100).default('counters:'),
   /** How long one Redis command may take before it fails (BEST_EFFORT: UNAVAILABLE; converged cache: a miss). */
   REDIS_COMMAND_TIMEOUT_MS: int(1000, 10, 60_000),
@@ -163,6 +169,12 @@ const envSchema = z.object({
 /** Settings whose values never appear in an error message or a log line. */
 const SECRET_SETTINGS = new Set(['AUTH_JWT_SECRET', 'CASSANDRA_PASSWORD']);
 
+/** host:port with a port in 1-65535 (an IPv6 host in brackets: [::1]:6379). */
+function isHostPort(s: string): boolean {
+  const m = /^(\[[0-9a-fA-F:.]+\]|[^\s:[\]]+):(\d{1,5})$/.exec(s);
+  return m !== null && Number(m[2]) >= 1 && Number(m[2]) <= 65535;
+}
+
 /** An exact browser origin: scheme://host[:port] as browsers serialize it (lower case, no path). */
 function isOrigin(o: string): boolean {
   try {
@@ -215,6 +227,11 @@ function toConfig(env: z.infer<typeof envSchema>) {
       concurrency: env.CASSANDRA_CONCURRENCY,
     },
     redisUrl: env.REDIS_URL,
+    /** Seeds of a Redis Cluster (REDIS_CLUSTER_NODES); never set together with redisUrl. */
+    redisClusterNodes: env.REDIS_CLUSTER_NODES?.map((hp) => {
+      const i = hp.lastIndexOf(':');
+      return { host: hp.slice(0, i).replace(/^\[(.*)\]$/, '$1'), port: Number(hp.slice(i + 1)) };
+    }),
     redisKeyPrefix: env.REDIS_KEY_PREFIX,
     redisCommandTimeoutMs: env.REDIS_COMMAND_TIMEOUT_MS,
     redisConnectTimeoutMs: env.REDIS_CONNECT_TIMEOUT_MS,
@@ -313,6 +330,9 @@ export function loadConfig(
     throw new ConfigError(`invalid configuration: ROLLUP_BATCH_MIN (${cfg.rollup.batchMin}) > ROLLUP_BATCH_MAX (${cfg.rollup.batchMax})`);
   }
   checkAuth(cfg.auth);
+  if (cfg.redisUrl !== undefined && cfg.redisClusterNodes !== undefined) {
+    throw new ConfigError('invalid configuration: set REDIS_URL (one Redis) or REDIS_CLUSTER_NODES (a Redis Cluster), not both');
+  }
   if (parsed.data.GRAPHQL_EXPLORER === 'true' && parsed.data.GRAPHQL_INTROSPECTION === 'false') {
     throw new ConfigError('invalid configuration: GRAPHQL_EXPLORER=true needs introspection, but GRAPHQL_INTROSPECTION=false');
   }

@@ -9,9 +9,9 @@ import { OriginPolicy } from './origins';
 export interface HttpRoutes {
   /** POST/GET /graphql (the Apollo handler; `search` is the query string with its '?'). */
   graphql(req: http.IncomingMessage, res: http.ServerResponse, search: string): void;
-  /** Throws when a backend cannot be reached (GET /readyz). */
-  ping(): Promise<void>;
-  metrics: Pick<Metrics, 'registry' | 'connectionsRefused'>;
+  /** Throws when a backend cannot be reached (GET /readyz 503); else what is degraded but serving (200, named in the body). */
+  ping(): Promise<string[] | void>;
+  metrics: Pick<Metrics, 'registry'>;
   /** The explorer (GET /graphql from a browser, its assets), when it is on. */
   explorer?: ExplorerRoute;
   /** GET /metrics: resolves when the caller may read them, else throws UNAUTHENTICATED/FORBIDDEN; absent: open. */
@@ -72,7 +72,10 @@ export function createHttpServer(routes: HttpRoutes, transport: Config['transpor
         return text(res, 200, 'ok');
       case '/readyz':
         routes.ping().then(
-          () => text(res, ready ? 200 : 503, ready ? 'ready' : 'stopping'),
+          (degraded) =>
+            ready
+              ? text(res, 200, degraded && degraded.length > 0 ? `ready; degraded: ${degraded.join('; ')}` : 'ready')
+              : text(res, 503, 'stopping'),
           (err: Error & { store?: string }) => {
             // The driver's message names hosts and internals: it goes to the log only.
             routes.notReady?.(err);

@@ -1,7 +1,7 @@
-import type { Redis } from 'ioredis';
 import { CounterError, ErrorCode } from '../../errors';
 import type { CounterRef } from '../../model';
 import type { BestEffortAdd, BestEffortAddResult, BestEffortCache, BestEffortClear, BestEffortClearResult, Dedupe } from '../types';
+import { getMany, type RedisClient } from './client';
 import { counterTag, namespacePattern, unlinkMatching } from './keys';
 import { defineScripts } from './scripts';
 
@@ -24,7 +24,7 @@ export class RedisBestEffortCache implements BestEffortCache {
   private readonly scripts: Scripts;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix = 'counters:',
   ) {
     defineScripts(redis, {
@@ -68,8 +68,12 @@ export class RedisBestEffortCache implements BestEffortCache {
 
   async get(refs: CounterRef[]): Promise<bigint[]> {
     if (refs.length === 0) return [];
-    const values = await this.redis.mget(refs.map((r) => this.key(r)));
-    return values.map((v) => (v === null ? 0n : BigInt(v)));
+    const values = await getMany(this.redis, refs.map((r) => this.key(r)));
+    // one counter that cannot be read fails the read (UNAVAILABLE): a 0 would be a wrong count
+    return values.map((v) => {
+      if (v instanceof Error) throw v;
+      return v === null ? 0n : BigInt(v);
+    });
   }
 
   async clear({ ref, clearUs, watermarkTtlMs, dedupe }: BestEffortClear): Promise<BestEffortClearResult> {

@@ -1,7 +1,7 @@
-import type { Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
 import { counterKey, type CounterRef } from '../../model';
 import type { ConvergedCache, ConvergedUpdate, ConvergedUpdateResult } from '../types';
+import { getMany, pipelinePerKey, type RedisClient } from './client';
 import { counterTag, namespacePattern, unlinkMatching } from './keys';
 import { defineScripts } from './scripts';
 
@@ -14,8 +14,8 @@ interface Scripts {
  * The converged count of EVENTUAL counters, shared by every instance. Each entry is one
  * string holding asOf and value together, replaced by a Lua script (convergedSet.lua) only
  * by a value at least as new, so two instances rolling up the same counter can never leave
- * the older value behind. One script per counter (pipelined) rather than one script over
- * many keys keeps it valid on Redis Cluster. Entries expire (ttlMs) so idle counters do not
+ * the older value behind. One script per counter (pipelined, per node on a Redis Cluster)
+ * rather than one script over many keys keeps it valid on a cluster. Entries expire (ttlMs) so idle counters do not
  * hold memory: a missing entry is recomputed from the store on its next read.
  */
 export class RedisConvergedCache implements ConvergedCache {
@@ -33,7 +33,7 @@ export class RedisConvergedCache implements ConvergedCache {
   private downUntil = 0;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix = 'counters:',
     private readonly ttlMs = 24 * 3600 * 1000,
     /** Called when Redis fails; the cache then degrades instead of failing the caller. */
@@ -58,16 +58,15 @@ export class RedisConvergedCache implements ConvergedCache {
   async get(refs: CounterRef[]): Promise<(bigint | undefined)[]> {
     if (refs.length === 0) return [];
     if (this.skipping()) return refs.map(() => undefined);
-    let values: (string | null)[];
-    try {
-      values = await this.redis.mget(refs.map((r) => this.key(r)));
-    } catch (err) {
-      this.failed(err);
-      return refs.map(() => undefined);
-    }
-    this.downUntil = 0;
+    const values = await getMany(this.redis, refs.map((r) => this.key(r)));
+    // a counter Redis did not answer for (Redis away; on a cluster, its master down) is a miss
+    const failure = values.find((v) => v instanceof Error);
+    if (failure === undefined) this.downUntil = 0;
+    else this.failed(failure);
     return values.map((v, i) =>
-      v === null || (this.unsynced.size > 0 && this.unsynced.has(counterKey(refs[i]!))) ? undefined : BigInt(v.slice(v.indexOf(':') + 1)),
+      v === null || v instanceof Error || (this.unsynced.size > 0 && this.unsynced.has(counterKey(refs[i]!)))
+        ? undefined
+        : BigInt(v.slice(v.indexOf(':') + 1)),
     );
   }
 
@@ -81,12 +80,13 @@ export class RedisConvergedCache implements ConvergedCache {
       for (const { ref } of entries) this.unsynced.set(counterKey(ref), true);
       return { changed: entries.map(() => true) };
     }
-    const p = this.redis.pipeline() as unknown as Scripts & { exec(): Promise<[Error | null, unknown][] | null> };
     const asOf = String(Math.floor(asOfMs));
-    for (const { ref, value } of entries) void p.convergedSet(this.key(ref), asOf, value.toString(), String(this.ttlMs));
+    const keys = entries.map(({ ref }) => this.key(ref));
     let res: [Error | null, unknown][];
     try {
-      res = (await p.exec()) ?? [];
+      res = await pipelinePerKey(this.redis, keys, (p, i) => {
+        void (p as unknown as Scripts).convergedSet(keys[i]!, asOf, entries[i]!.value.toString(), String(this.ttlMs));
+      });
     } catch (err) {
       this.failed(err);
       for (const { ref } of entries) this.unsynced.set(counterKey(ref), true);

@@ -1,5 +1,5 @@
-import type { Redis } from 'ioredis';
 import type { CounterRef } from '../../model';
+import { sameSlotBatches, scanTargets, type RedisClient } from './client';
 
 /**
  * Redis key naming shared by the Redis backends. A counter's part is length-prefixed
@@ -27,16 +27,20 @@ const UNLINK_BATCH = 500;
 /**
  * Removes every key matching the patterns: SCAN (never KEYS: it does not block Redis on a
  * large key space) and UNLINK (the memory is freed off Redis' main thread), batch by batch.
+ * On a cluster every master is scanned, and each batch is unlinked slot by slot on the node
+ * that listed it; a master that cannot be reached fails the call (the removal retries).
  */
-export async function unlinkMatching(redis: Redis, patterns: string[]): Promise<number> {
+export async function unlinkMatching(redis: RedisClient, patterns: string[]): Promise<number> {
   let removed = 0;
-  for (const match of patterns) {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', match, 'COUNT', UNLINK_BATCH);
-      cursor = next;
-      if (keys.length > 0) removed += await redis.unlink(...keys);
-    } while (cursor !== '0');
+  for (const node of scanTargets(redis)) {
+    for (const match of patterns) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await node.scan(cursor, 'MATCH', match, 'COUNT', UNLINK_BATCH);
+        cursor = next;
+        for (const batch of sameSlotBatches(redis, keys)) removed += await node.unlink(...batch);
+      } while (cursor !== '0');
+    }
   }
   return removed;
 }

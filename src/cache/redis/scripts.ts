@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './client';
 
 /**
  * Where a .lua file of this folder is: beside this module when run from source (jest), else
@@ -25,7 +25,7 @@ export interface ScriptFile {
  * does not hold it yet), reading its file once, at the first cache built on the connection:
  * the caches share one connection, and a command already there is kept.
  */
-export function defineScripts(redis: Redis, scripts: Record<string, ScriptFile>): void {
+export function defineScripts(redis: RedisClient, scripts: Record<string, ScriptFile>): void {
   for (const [name, { file, numberOfKeys }] of Object.entries(scripts)) {
     if (name in redis) continue;
     redis.defineCommand(name, { numberOfKeys, lua: readFileSync(scriptPath(file), 'utf8') });

@@ -234,10 +234,12 @@ export function cacheConformance(name: string, create: () => Promise<CacheFixtur
       it('is exact for counts past 2^53 around a clear', async () => {
         const r = ref();
         await f.bestEffort.add(addOp(r, 9007199254740993n, at()));
-        await f.bestEffort.clear(clearOp(r, at(-5), { dedupe: { key: `tok-${seq++}`, ttlMs: 10_000 } }));
+        // times relative to the clear's, not to the clock: a slow round trip must not reorder them
+        const clearUs = at();
+        await f.bestEffort.clear(clearOp(r, clearUs, { dedupe: { key: `tok-${seq++}`, ttlMs: 10_000 } }));
         expect(await f.bestEffort.add(addOp(r, 9007199254740995n, at()))).toEqual({ count: 9007199254740995n, outcome: 'applied' });
-        expect(await f.bestEffort.clear(clearOp(r, at(-10)))).toEqual({ count: 9007199254740995n, outcome: 'applied' });
-        expect(await f.bestEffort.add(addOp(r, 1n, at(-20)))).toEqual({ count: 9007199254740995n, outcome: 'superseded' });
+        expect(await f.bestEffort.clear(clearOp(r, clearUs - 5000))).toEqual({ count: 9007199254740995n, outcome: 'applied' });
+        expect(await f.bestEffort.add(addOp(r, 1n, clearUs - 10_000))).toEqual({ count: 9007199254740995n, outcome: 'superseded' });
       });
 
       it('concurrent adds around a clear: each counts exactly when generated after it', async () => {

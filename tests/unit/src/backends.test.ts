@@ -1,4 +1,4 @@
-import { redisOptions, within } from '../../../src/backends';
+import { clusterOptions, redisOptions, within } from '../../../src/backends';
 
 const t = { commandTimeoutMs: 700, connectTimeoutMs: 1500, socketTimeoutMs: 4000 };
 
@@ -16,6 +16,22 @@ describe('redisOptions', () => {
 
   it('the subscriber queues while disconnected (a SUBSCRIBE made during an outage still happens)', () => {
     expect(redisOptions(t, 'sub')).toMatchObject({ enableOfflineQueue: true });
+  });
+});
+
+describe('clusterOptions (REDIS_CLUSTER_NODES)', () => {
+  it("gives every node connection the single Redis' options of its role", () => {
+    expect(clusterOptions(t, 'cmd').redisOptions).toEqual(redisOptions(t, 'cmd'));
+    // but for lazyConnect: every master's subscriber connection is made at once, not at its first SSUBSCRIBE
+    expect(clusterOptions(t, 'sub').redisOptions).toEqual({ ...redisOptions(t, 'sub'), lazyConnect: false });
+  });
+
+  it('commands: never resent to the cluster after their connection closed (an add could count twice), never queued for a cluster not there', () => {
+    expect(clusterOptions(t, 'cmd')).toMatchObject({ retryDelayOnFailover: 0, enableOfflineQueue: false, shardedSubscribers: false });
+  });
+
+  it('subscriber: sharded subscribers, one per master, queueing while the cluster is away', () => {
+    expect(clusterOptions(t, 'sub')).toMatchObject({ shardedSubscribers: true, enableOfflineQueue: true });
   });
 });
 

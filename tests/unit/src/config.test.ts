@@ -214,6 +214,25 @@ describe('loadConfig, string variables', () => {
     expect(fails({ REDIS_URL: 'localhost:6379' })).toContain('a redis:// or rediss:// URL');
   });
 
+  it('REDIS_CLUSTER_NODES is unset by default and reads comma-separated host:port seeds', () => {
+    expect(loadConfig({}).redisClusterNodes).toBeUndefined();
+    expect(loadConfig({ REDIS_CLUSTER_NODES: '127.0.0.1:6381, redis-b.internal:6382,[::1]:6383' }).redisClusterNodes).toEqual([
+      { host: '127.0.0.1', port: 6381 },
+      { host: 'redis-b.internal', port: 6382 },
+      { host: '::1', port: 6383 },
+    ]);
+  });
+
+  it.each(['127.0.0.1', 'redis://127.0.0.1:6381', 'host:0', 'host:70000', ',', 'a:1,b'])('REDIS_CLUSTER_NODES refuses %j, saying what it expects', (v) => {
+    const msg = fails({ REDIS_CLUSTER_NODES: v });
+    expect(msg).toContain('REDIS_CLUSTER_NODES');
+    expect(msg).toContain('host:port');
+  });
+
+  it('refuses REDIS_URL and REDIS_CLUSTER_NODES together', () => {
+    expect(fails({ REDIS_URL: 'redis://127.0.0.1:6379', REDIS_CLUSTER_NODES: '127.0.0.1:6381' })).toContain('REDIS_URL (one Redis) or REDIS_CLUSTER_NODES (a Redis Cluster), not both');
+  });
+
   it('REDIS_KEY_PREFIX defaults to "counters:", takes up to 100 characters and refuses more', () => {
     expect(loadConfig({}).redisKeyPrefix).toBe('counters:');
     expect(loadConfig({ REDIS_KEY_PREFIX: 'p'.repeat(100) }).redisKeyPrefix).toBe('p'.repeat(100));
