@@ -2,6 +2,7 @@ import cassandra from 'cassandra-driver';
 import type { Logger } from '../../logger';
 import { fixLayout, type Layout } from './layout';
 import { migrations, SCHEMA_VERSION_TABLE } from './schema';
+import { NextNodeRetryPolicy } from './retry';
 import { consistency, type CassandraOptions } from './session';
 import { CountingTracker } from './tracker';
 
@@ -12,11 +13,30 @@ const CONNECT_TIMEOUT_MS = 5000;
 /** The driver's per-request timeout (queries with a tighter bound of their own set it themselves). */
 const READ_TIMEOUT_MS = 12_000;
 
+/**
+ * The CQL port of the nodes the driver discovers: it reads none from system.peers and takes
+ * this one for every peer, so a cluster on another port than 9042 is reached on its own.
+ */
+export function peerPort(contactPoints: readonly string[]): number | undefined {
+  const ports = new Set(contactPoints.map((p) => /:(\d+)$/.exec(p)?.[1] ?? '9042'));
+  return ports.size === 1 ? Number([...ports][0]) : undefined;
+}
+
 /** Opens a client on the contact points; throws with the address and data center when none answers. */
 export async function connectClient(opts: CassandraOptions): Promise<cassandra.Client> {
+  const port = peerPort(opts.contactPoints);
   const clientOptions: cassandra.ClientOptions = {
     contactPoints: opts.contactPoints,
     localDataCenter: opts.localDataCenter,
+    ...(port === undefined ? {} : { protocolOptions: { port } }),
+    policies: {
+      retry: new NextNodeRetryPolicy(opts.retries),
+      // Only statements marked idempotent are ever speculated (the driver checks).
+      speculativeExecution:
+        opts.speculativeExecutions > 0
+          ? new cassandra.policies.speculativeExecution.ConstantSpeculativeExecutionPolicy(opts.speculativeDelayMs, opts.speculativeExecutions)
+          : new cassandra.policies.speculativeExecution.NoSpeculativeExecutionPolicy(),
+    },
     // bigint columns decode to and encode from JS bigint: counts stay exact over 64 bits.
     encoding: { useBigIntAsLong: true },
     socketOptions: { connectTimeout: CONNECT_TIMEOUT_MS, readTimeout: READ_TIMEOUT_MS },
