@@ -66,8 +66,12 @@ async function probeWithDriver(driver, host, port, peers) {
     // peers are reached on the contact point's port (the driver reads no port from system.peers)
     protocolOptions: { port },
     pooling: { warmup: false },
-    // don't let the driver spin on its own reconnection schedule
-    policies: { reconnection: new driver.policies.reconnection.ConstantReconnectionPolicy(60000) },
+    policies: {
+      // this node answers every query (system.peers, the views), not whichever the driver picks
+      loadBalancing: new driver.policies.loadBalancing.AllowListPolicy(new driver.policies.loadBalancing.RoundRobinPolicy(), [`${host}:${port}`]),
+      // don't let the driver spin on its own reconnection schedule
+      reconnection: new driver.policies.reconnection.ConstantReconnectionPolicy(60000),
+    },
   });
   try {
     await client.connect();

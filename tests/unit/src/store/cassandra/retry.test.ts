@@ -2,27 +2,30 @@ import cassandra from 'cassandra-driver';
 import { peerPort } from '../../../../../src/store/cassandra/connect';
 import { NextNodeRetryPolicy } from '../../../../../src/store/cassandra/retry';
 
-const { retryDecision } = cassandra.policies.retry.RetryPolicy;
-const ONE = cassandra.types.consistencies.localQuorum;
+const LQ = cassandra.types.consistencies.localQuorum;
 const info = (nbRetry: number) => ({ query: 'q', executionOptions: {} as never, nbRetry });
 
 describe('NextNodeRetryPolicy', () => {
   const p = new NextNodeRetryPolicy(2);
   const all = [
-    (n: number) => p.onUnavailable(info(n), ONE, 2, false),
-    (n: number) => p.onReadTimeout(info(n), ONE, 1, 2, false),
-    (n: number) => p.onWriteTimeout(info(n), ONE, 1, 2, 'UNLOGGED_BATCH'),
-    (n: number) => p.onRequestError(info(n), ONE, new Error('socket')),
+    (n: number) => p.onUnavailable(info(n), LQ),
+    (n: number) => p.onReadTimeout(info(n), LQ),
+    (n: number) => p.onWriteTimeout(info(n), LQ),
+    (n: number) => p.onRequestError(info(n), LQ),
   ];
+  const retry = p.retryResult(LQ, false);
+  const rethrow = p.rethrowResult();
 
   it.each(all.map((f, i) => [i, f] as const))('retries %s on the next node at the same consistency, up to its budget', (_i, f) => {
-    expect(f(0)).toMatchObject({ decision: retryDecision.retry, consistency: ONE, useCurrentHost: false });
-    expect(f(1)).toMatchObject({ decision: retryDecision.retry, useCurrentHost: false });
-    expect(f(2)).toMatchObject({ decision: retryDecision.rethrow });
+    expect(retry).toMatchObject({ consistency: LQ, useCurrentHost: false });
+    expect(f(0)).toEqual(retry);
+    expect(f(1)).toEqual(retry);
+    expect(f(2)).toEqual(rethrow);
+    expect(rethrow.decision).not.toBe(retry.decision);
   });
 
   it('with a budget of 0, rethrows at once', () => {
-    expect(new NextNodeRetryPolicy(0).onWriteTimeout(info(0), ONE, 0, 2, 'SIMPLE')).toMatchObject({ decision: retryDecision.rethrow });
+    expect(new NextNodeRetryPolicy(0).onWriteTimeout(info(0), LQ)).toEqual(p.rethrowResult());
   });
 });
 
