@@ -12,6 +12,8 @@ const { types } = cassandra;
 const CONNECT_TIMEOUT_MS = 5000;
 /** The driver's per-request timeout (queries with a tighter bound of their own set it themselves). */
 const READ_TIMEOUT_MS = 12_000;
+/** How long a schema change may take to reach every node before the start fails. */
+const SCHEMA_AGREEMENT_S = 60;
 
 /**
  * The CQL port of the nodes the driver discovers: it reads none from system.peers and takes
@@ -28,7 +30,10 @@ export async function connectClient(opts: CassandraOptions): Promise<cassandra.C
   const clientOptions: cassandra.ClientOptions = {
     contactPoints: opts.contactPoints,
     localDataCenter: opts.localDataCenter,
-    ...(port === undefined ? {} : { protocolOptions: { port } }),
+    // After a schema change the driver waits until every live node has it: a cluster applies
+    // it node by node, and the next statement may run on a node that has not yet
+    // ("Keyspace ... does not exist" right after CREATE KEYSPACE on a loaded 3-node cluster).
+    protocolOptions: { maxSchemaAgreementWaitSeconds: SCHEMA_AGREEMENT_S, ...(port === undefined ? {} : { port }) },
     policies: {
       retry: new NextNodeRetryPolicy(opts.retries),
       // Only statements marked idempotent are ever speculated (the driver checks).
@@ -64,16 +69,20 @@ export async function connectClient(opts: CassandraOptions): Promise<cassandra.C
 export async function migrate(client: cassandra.Client, opts: CassandraOptions, log: Pick<Logger, 'info' | 'warn'>): Promise<Layout> {
   const ks = opts.keyspace;
   const wc = consistency(opts.writeConsistency);
-  await client.execute(
-    `CREATE KEYSPACE IF NOT EXISTS ${ks} WITH replication = {'class': 'NetworkTopologyStrategy', '${opts.localDataCenter}': ${opts.replicationFactor}}`,
-  );
+  const ddl = async (cql: string): Promise<void> => {
+    const rs = await client.execute(cql);
+    if ((rs.info as { isSchemaInAgreement?: boolean }).isSchemaInAgreement === false) {
+      throw new Error(`the Cassandra nodes did not agree on the schema within ${SCHEMA_AGREEMENT_S} s after: ${cql.split('\n')[0]}`);
+    }
+  };
+  await ddl(`CREATE KEYSPACE IF NOT EXISTS ${ks} WITH replication = {'class': 'NetworkTopologyStrategy', '${opts.localDataCenter}': ${opts.replicationFactor}}`);
   await client.execute(`USE ${ks}`);
-  await client.execute(SCHEMA_VERSION_TABLE);
+  await ddl(SCHEMA_VERSION_TABLE);
   const vr = await client.execute(`SELECT version FROM schema_version WHERE id = 'schema'`, [], { consistency: types.consistencies.localQuorum });
   const version = (vr.first()?.['version'] as number | undefined) ?? 0;
   const steps = migrations();
   for (let v = version; v < steps.length; v++) {
-    for (const cql of steps[v]!) await client.execute(cql);
+    for (const cql of steps[v]!) await ddl(cql);
     await client.execute(`INSERT INTO schema_version (id, version, updated_at) VALUES ('schema', ?, toTimestamp(now()))`, [v + 1], {
       prepare: true,
       consistency: wc,
