@@ -63,6 +63,34 @@ export async function connectClient(opts: CassandraOptions): Promise<cassandra.C
 }
 
 /**
+ * Waits until every node the driver holds as up reports one schema version in its own
+ * system.local. The driver's own wait (after a schema change) compares the versions its
+ * control node has heard by gossip, which can agree before a node has applied the change:
+ * the next statement then fails there with "Keyspace ... does not exist" (seen on a loaded
+ * 3-node cluster). Throws after SCHEMA_AGREEMENT_S.
+ */
+async function awaitSchemaAgreement(client: cassandra.Client, after: string): Promise<void> {
+  const deadline = Date.now() + SCHEMA_AGREEMENT_S * 1000;
+  for (;;) {
+    const hosts = client.hosts.values().filter((h) => h.isUp());
+    const versions = await Promise.all(
+      hosts.map((host) =>
+        client
+          .execute('SELECT schema_version FROM system.local', [], { host, isIdempotent: true })
+          .then((rs) => String(rs.first()?.['schema_version']))
+          // a node that does not answer takes the schema from its peers when it is back
+          .catch(() => undefined),
+      ),
+    );
+    if (new Set(versions.filter((v) => v !== undefined)).size <= 1) return;
+    if (Date.now() > deadline) {
+      throw new Error(`the Cassandra nodes did not agree on the schema within ${SCHEMA_AGREEMENT_S} s after: ${after.split('\n')[0]} (${versions.join(', ')})`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/**
  * Creates the keyspace when missing, applies the schema steps not yet recorded in
  * `schema_version`, and returns the layout the data is written with (see fixLayout).
  */
@@ -70,10 +98,8 @@ export async function migrate(client: cassandra.Client, opts: CassandraOptions, 
   const ks = opts.keyspace;
   const wc = consistency(opts.writeConsistency);
   const ddl = async (cql: string): Promise<void> => {
-    const rs = await client.execute(cql);
-    if ((rs.info as { isSchemaInAgreement?: boolean }).isSchemaInAgreement === false) {
-      throw new Error(`the Cassandra nodes did not agree on the schema within ${SCHEMA_AGREEMENT_S} s after: ${cql.split('\n')[0]}`);
-    }
+    await client.execute(cql);
+    await awaitSchemaAgreement(client, cql);
   };
   await ddl(`CREATE KEYSPACE IF NOT EXISTS ${ks} WITH replication = {'class': 'NetworkTopologyStrategy', '${opts.localDataCenter}': ${opts.replicationFactor}}`);
   await client.execute(`USE ${ks}`);
