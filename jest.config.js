@@ -1,5 +1,5 @@
 /**
- * Two projects. `unit` (`npm run test:unit`): pure logic, no service reachable, no build,
+ * Two projects (a third, `cluster`, only under `npm run test:cluster`). `unit` (`npm run test:unit`): pure logic, no service reachable, no build,
  * mirrors the source tree (tests/unit/<path of the module>.test.ts). `integration`: real
  * servers on loopback, a real Redis and Cassandra; `npm test` runs both projects in band
  * (2 cores: parallel servers only add noise).
@@ -10,17 +10,30 @@ const common = {
   testMatch: ['**/*.test.ts'],
 };
 
+const integration = {
+  ...common,
+  displayName: 'integration',
+  roots: ['<rootDir>/tests/integration'],
+  // Builds dist/ when stale: the crash tests run the service process, and the embedded
+  // store's writer thread is a worker that loads compiled JavaScript.
+  globalSetup: '<rootDir>/tests/integration/globalSetup.ts',
+};
+
+/**
+ * `npm run test:cluster` (scripts/test-cluster.sh sets TEST_CLUSTER=1 and the cluster's
+ * contact points): tests/cluster over a 3-node Cassandra at replication factor 3, plus the
+ * suites of tests/integration that take their store from the environment, run again over it.
+ */
+const cluster = {
+  ...integration,
+  displayName: 'cluster',
+  roots: ['<rootDir>/tests'],
+  testMatch: ['<rootDir>/tests/cluster/**/*.test.ts', '<rootDir>/tests/integration/contract.test.ts', '<rootDir>/tests/integration/store.cassandra.test.ts'],
+};
+
 module.exports = {
   // Jest 29 reads testTimeout from the top level only (inside a project it is an unknown
   // option and tests fall back to 5 s), so one bound serves both: the integration tests need it.
   testTimeout: 60_000,
-  projects: [
-    { ...common, displayName: 'unit', roots: ['<rootDir>/tests/unit'] },
-    // Builds dist/ when stale: the crash tests run the service process, and the embedded
-    // store's writer thread is a worker that loads compiled JavaScript.
-    { ...common, displayName: 'integration', roots: ['<rootDir>/tests/integration'], globalSetup: '<rootDir>/tests/integration/globalSetup.ts' },
-    // `npm run test:cluster`: the same kind of tests over a 3-node Cassandra and a Redis Cluster
-    // (scripts/services.sh start cluster), nodes killed and restarted.
-    { ...common, displayName: 'cluster', roots: ['<rootDir>/tests/cluster'], globalSetup: '<rootDir>/tests/integration/globalSetup.ts' },
-  ],
+  projects: process.env.TEST_CLUSTER === '1' ? [cluster] : [{ ...common, displayName: 'unit', roots: ['<rootDir>/tests/unit'] }, integration],
 };

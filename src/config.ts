@@ -15,9 +15,7 @@ const int = (def: number, min: number, max = Number.MAX_SAFE_INTEGER) =>
     .preprocess((v) => (typeof v === 'string' ? (v.trim() === '' ? Number.NaN : Number(v)) : v), z.number().int().min(min).max(max))
     .default(def);
 
-const consistency = z
-  .enum(['ONE', 'TWO', 'THREE', 'QUORUM', 'ALL', 'LOCAL_QUORUM', 'EACH_QUORUM', 'LOCAL_ONE'])
-  .default('LOCAL_QUORUM');
+const consistency = z.enum(['ONE', 'TWO', 'THREE', 'QUORUM', 'ALL', 'LOCAL_QUORUM', 'EACH_QUORUM', 'LOCAL_ONE']).optional();
 
 const envSchema = z.object({
   PORT: int(4000, 0, 65535),
@@ -36,8 +34,17 @@ const envSchema = z.object({
   CASSANDRA_LOCAL_DC: z.string().min(1).default('datacenter1'),
   CASSANDRA_KEYSPACE: z.string().regex(/^[a-zA-Z][a-zA-Z0-9_]{0,47}$/, 'a Cassandra identifier').default('counters'),
   CASSANDRA_REPLICATION_FACTOR: int(1, 1, 9),
+  /** Every query's consistency; default LOCAL_QUORUM at a replication factor of 3 or more, LOCAL_ONE below (a quorum of 2 is both). */
+  CASSANDRA_CONSISTENCY: consistency,
+  /** Overrides of CASSANDRA_CONSISTENCY for reads and for writes (default: it). */
   CASSANDRA_READ_CONSISTENCY: consistency,
   CASSANDRA_WRITE_CONSISTENCY: consistency,
+  /** Retries of an idempotent query that failed on a node (timeout, unavailable, lost connection), each on the next node. */
+  CASSANDRA_RETRIES: int(2, 0, 10),
+  /** An idempotent query unanswered this long also goes to the next node (speculative execution); 0 = never. */
+  CASSANDRA_SPECULATIVE_DELAY_MS: int(500, 0, 60_000),
+  /** Speculative executions at most per query (CASSANDRA_SPECULATIVE_DELAY_MS apart). */
+  CASSANDRA_SPECULATIVE_EXECUTIONS: int(1, 0, 8),
   CASSANDRA_USERNAME: z.string().optional(),
   CASSANDRA_PASSWORD: z.string().optional(),
   /** Event partitioning: time bucket width, and event buckets per counter per time bucket. */
@@ -202,6 +209,7 @@ function isCallbackHost(h: string): boolean {
 export type Config = ReturnType<typeof toConfig>;
 
 function toConfig(env: z.infer<typeof envSchema>) {
+  const cassandraConsistency = env.CASSANDRA_CONSISTENCY ?? (env.CASSANDRA_REPLICATION_FACTOR >= 3 ? 'LOCAL_QUORUM' : 'LOCAL_ONE');
   return {
     port: env.PORT,
     host: env.HOST,
@@ -217,8 +225,11 @@ function toConfig(env: z.infer<typeof envSchema>) {
       localDataCenter: env.CASSANDRA_LOCAL_DC,
       keyspace: env.CASSANDRA_KEYSPACE,
       replicationFactor: env.CASSANDRA_REPLICATION_FACTOR,
-      readConsistency: env.CASSANDRA_READ_CONSISTENCY,
-      writeConsistency: env.CASSANDRA_WRITE_CONSISTENCY,
+      readConsistency: env.CASSANDRA_READ_CONSISTENCY ?? cassandraConsistency,
+      writeConsistency: env.CASSANDRA_WRITE_CONSISTENCY ?? cassandraConsistency,
+      retries: env.CASSANDRA_RETRIES,
+      speculativeDelayMs: env.CASSANDRA_SPECULATIVE_DELAY_MS,
+      speculativeExecutions: env.CASSANDRA_SPECULATIVE_DELAY_MS === 0 ? 0 : env.CASSANDRA_SPECULATIVE_EXECUTIONS,
       username: env.CASSANDRA_USERNAME,
       password: env.CASSANDRA_PASSWORD,
       secondsPerBucket: env.CASSANDRA_SECONDS_PER_BUCKET,

@@ -10,6 +10,13 @@
 #   CASSANDRA_PORT           CQL native port (default 9042)
 #   CASSANDRA_STORAGE_PORT   internode port (default 7000)
 #   CASSANDRA_DATA_DIR       data/log/pid dir (default $CASSANDRA_HOME_DIR/node-$CASSANDRA_PORT)
+#   A node of a cluster (scripts/cassandra/cluster.sh sets these per node):
+#   CASSANDRA_ADDRESS        listen and rpc (CQL) address (default 127.0.0.1)
+#   CASSANDRA_SEEDS          seed list, host:port,... (default $CASSANDRA_ADDRESS:$CASSANDRA_STORAGE_PORT)
+#   CASSANDRA_INITIAL_TOKEN  the node's one token (default 0; distinct per node of a cluster)
+#   CASSANDRA_CLUSTER_NAME   cluster_name (default counter-service-test)
+#   CASSANDRA_SNITCH         SimpleSnitch (default) or GossipingPropertyFileSnitch (dc datacenter1,
+#                            rack rack1: sorts the node itself first among replicas)
 #   CASSANDRA_START_TIMEOUT  seconds to wait for CQL (default 180)
 #   CASSANDRA_HEAP           -Xms/-Xmx (default 1g)
 #   CASSANDRA_CLEAN=1        wipe the data dir before starting (only when not running)
@@ -22,6 +29,11 @@ CASSANDRA_HOME_DIR="${CASSANDRA_HOME_DIR:-$HOME/.cache/counter-service/cassandra
 CASSANDRA_PORT="${CASSANDRA_PORT:-9042}"
 CASSANDRA_STORAGE_PORT="${CASSANDRA_STORAGE_PORT:-7000}"
 CASSANDRA_DATA_DIR="${CASSANDRA_DATA_DIR:-$CASSANDRA_HOME_DIR/node-$CASSANDRA_PORT}"
+CASSANDRA_ADDRESS="${CASSANDRA_ADDRESS:-127.0.0.1}"
+CASSANDRA_SEEDS="${CASSANDRA_SEEDS:-$CASSANDRA_ADDRESS:$CASSANDRA_STORAGE_PORT}"
+CASSANDRA_INITIAL_TOKEN="${CASSANDRA_INITIAL_TOKEN:-0}"
+CASSANDRA_CLUSTER_NAME="${CASSANDRA_CLUSTER_NAME:-counter-service-test}"
+CASSANDRA_SNITCH="${CASSANDRA_SNITCH:-SimpleSnitch}"
 CASSANDRA_START_TIMEOUT="${CASSANDRA_START_TIMEOUT:-180}"
 CASSANDRA_HEAP="${CASSANDRA_HEAP:-1g}"
 CASSANDRA_CLEAN="${CASSANDRA_CLEAN:-0}"
@@ -58,10 +70,14 @@ is_cassandra_pid() {
   tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q 'org.apache.cassandra.service.CassandraDaemon'
 }
 
-port_in_use() { ss -Hltn "sport = :$1" 2>/dev/null | grep -q .; }
+# true when something listens on CASSANDRA_ADDRESS:PORT (or on every address at PORT)
+port_in_use() {
+  ss -Hltn "sport = :$1" 2>/dev/null | awk -v a="$CASSANDRA_ADDRESS:$1" -v p=":$1" \
+    '$4 == a || $4 == "0.0.0.0" p || $4 == "*" p || $4 == "[::]" p { found = 1 } END { exit !found }'
+}
 
 wait_ready() { # args: timeout [pid]
-  local args=(--host 127.0.0.1 --port "$CASSANDRA_PORT" --timeout "$1")
+  local args=(--host "$CASSANDRA_ADDRESS" --port "$CASSANDRA_PORT" --timeout "$1")
   [[ -n "${2:-}" ]] && args+=(--pid "$2")
   node "$SCRIPT_DIR/wait-ready.js" "${args[@]}"
 }
@@ -71,16 +87,17 @@ command -v node >/dev/null || fail "node is not installed (needed for scripts/ca
 [[ "$CASSANDRA_START_TIMEOUT" =~ ^[0-9]+$ ]] || fail "CASSANDRA_START_TIMEOUT must be seconds, got '$CASSANDRA_START_TIMEOUT'"
 
 # 1. Already answering CQL on the port? Nothing to do.
-if version="$(node "$SCRIPT_DIR/wait-ready.js" --port "$CASSANDRA_PORT" --timeout 0 --quiet 2>/dev/null)"; then
-  log "a CQL server already answers on 127.0.0.1:$CASSANDRA_PORT (release_version $version); nothing to do"
+if version="$(node "$SCRIPT_DIR/wait-ready.js" --host "$CASSANDRA_ADDRESS" --port "$CASSANDRA_PORT" --timeout 0 --quiet 2>/dev/null)"; then
+  log "a CQL server already answers on $CASSANDRA_ADDRESS:$CASSANDRA_PORT (release_version $version); nothing to do"
   exit 0
 fi
 
-mkdir -p "$CASSANDRA_HOME_DIR"
-# Serialize concurrent start.sh runs (fetch + launch). fd 9 is closed for the JVM below.
-exec 9>"$CASSANDRA_HOME_DIR/.start.lock"
+mkdir -p "$CASSANDRA_HOME_DIR" "$CASSANDRA_DATA_DIR"
+# Serialize concurrent start.sh runs of one node (launch), so the second waits for the first;
+# the nodes of a cluster start side by side. fd 9 is closed for the JVM below.
+exec 9>"$CASSANDRA_DATA_DIR/.start.lock"
 if ! flock -w "$((CASSANDRA_START_TIMEOUT + 900))" 9; then
-  fail "timed out waiting for another scripts/cassandra/start.sh (lock $CASSANDRA_HOME_DIR/.start.lock)"
+  fail "timed out waiting for another scripts/cassandra/start.sh of this node (lock $CASSANDRA_DATA_DIR/.start.lock)"
 fi
 
 # 2. One of ours already starting/running? Wait for it instead of starting another.
@@ -90,11 +107,11 @@ if [[ -f "$PID_FILE" ]]; then
     log "Cassandra (pid $pid) is already running from $CASSANDRA_DATA_DIR; waiting for CQL on port $CASSANDRA_PORT"
     t0="$(now)"
     if version="$(wait_ready "$CASSANDRA_START_TIMEOUT" "$pid")"; then
-      log "Cassandra $version ready on 127.0.0.1:$CASSANDRA_PORT after waiting $(elapsed "$t0")s"
+      log "Cassandra $version ready on $CASSANDRA_ADDRESS:$CASSANDRA_PORT after waiting $(elapsed "$t0")s"
       exit 0
     fi
     show_logs
-    fail "Cassandra pid $pid is running but CQL on 127.0.0.1:$CASSANDRA_PORT did not answer within ${CASSANDRA_START_TIMEOUT}s"
+    fail "Cassandra pid $pid is running but CQL on $CASSANDRA_ADDRESS:$CASSANDRA_PORT did not answer within ${CASSANDRA_START_TIMEOUT}s"
   fi
   log "removing stale pid file $PID_FILE"
   rm -f "$PID_FILE"
@@ -103,6 +120,9 @@ fi
 # 3. Fetch cassandra-all and its runtime dependencies (skipped when already complete).
 fetch() {
   local marker="$LIB_DIR/.complete"
+  # One fetch at a time (fd 8, closed again before the launch).
+  exec 8>"$CASSANDRA_HOME_DIR/.fetch.lock"
+  flock -w 900 8 || fail "timed out waiting for another fetch (lock $CASSANDRA_HOME_DIR/.fetch.lock)"
   if [[ -f "$marker" && "$(cat "$marker")" == "$CASSANDRA_VERSION" && -f "$LIB_DIR/cassandra-all-$CASSANDRA_VERSION.jar" ]]; then
     log "using cached Cassandra $CASSANDRA_VERSION jars in $LIB_DIR"
     return 0
@@ -127,6 +147,7 @@ fetch() {
   log "fetched $(find "$LIB_DIR" -name '*.jar' | wc -l) jars in $(elapsed "$t0")s"
 }
 fetch
+exec 8>&-
 
 # 4. Refuse to start over something else holding the ports.
 if port_in_use "$CASSANDRA_PORT"; then
@@ -145,8 +166,14 @@ mkdir -p "$CASSANDRA_DATA_DIR"/{data,commitlog,saved_caches,hints,cdc_raw,trigge
 sed -e "s|@DATA_DIR@|$CASSANDRA_DATA_DIR|g" \
     -e "s|@CQL_PORT@|$CASSANDRA_PORT|g" \
     -e "s|@STORAGE_PORT@|$CASSANDRA_STORAGE_PORT|g" \
+    -e "s|@ADDRESS@|$CASSANDRA_ADDRESS|g" \
+    -e "s|@SEEDS@|$CASSANDRA_SEEDS|g" \
+    -e "s|@CLUSTER_NAME@|$CASSANDRA_CLUSTER_NAME|g" \
+    -e "s|@SNITCH@|$CASSANDRA_SNITCH|g" \
     "$SCRIPT_DIR/cassandra.yaml.template" >"$YAML"
 if grep -q '@[A-Z_]*@' "$YAML"; then fail "unfilled placeholder in $YAML"; fi
+RACKDC="$CASSANDRA_DATA_DIR/cassandra-rackdc.properties"
+printf 'dc=datacenter1\nrack=rack1\n' >"$RACKDC"
 
 # 6. JVM command line.
 JAVA="${JAVA_HOME:+$JAVA_HOME/bin/}java"
@@ -172,15 +199,17 @@ JVM_OPTS+=(
   -Djava.net.preferIPv4Stack=true
   "-javaagent:$JAMM_JAR"
   "-Dcassandra.config=file://$YAML"
+  "-Dcassandra-rackdc.properties=file://$RACKDC"
   -Dcassandra-foreground=yes
   "-Dcassandra-pidfile=$PID_FILE"
   "-Dcassandra.storagedir=$CASSANDRA_DATA_DIR"
   "-Dcassandra.logdir=$LOG_DIR"
   "-Dlogback.configurationFile=file://$SCRIPT_DIR/logback.xml"
   -Dcassandra.skip_wait_for_gossip_to_settle=0
-  -Dcassandra.initial_token=0
+  "-Dcassandra.initial_token=$CASSANDRA_INITIAL_TOKEN"
   "-Dcassandra.triggers_dir=$CASSANDRA_DATA_DIR/triggers"
-  # single node: no peers to tell about a shutdown (default waits 2 s on stop)
+  # no peers to tell about a shutdown (default waits 2 s on stop); peers of a cluster node
+  # learn it from gossip
   -Dcassandra.shutdown_announce_in_ms=0
 )
 if [[ -n "$CASSANDRA_JMX_PORT" ]]; then
@@ -188,7 +217,7 @@ if [[ -n "$CASSANDRA_JMX_PORT" ]]; then
 fi
 
 # 7. Launch in the background, in its own session, detached from our stdin and lock fd.
-log "starting Cassandra $CASSANDRA_VERSION: CQL 127.0.0.1:$CASSANDRA_PORT, data $CASSANDRA_DATA_DIR, log $SYSTEM_LOG"
+log "starting Cassandra $CASSANDRA_VERSION: CQL $CASSANDRA_ADDRESS:$CASSANDRA_PORT, data $CASSANDRA_DATA_DIR, log $SYSTEM_LOG"
 t0="$(now)"
 echo "===== $(date -Is) start.sh launching Cassandra $CASSANDRA_VERSION =====" >>"$STDOUT_LOG"
 setsid "$JAVA" "${JVM_OPTS[@]}" -cp "$LIB_DIR/*" org.apache.cassandra.service.CassandraDaemon \
@@ -203,7 +232,7 @@ version="$(wait_ready "$CASSANDRA_START_TIMEOUT" "$pid")"
 rc=$?
 set -e
 if [[ $rc -eq 0 ]]; then
-  log "Cassandra $version ready on 127.0.0.1:$CASSANDRA_PORT in $(elapsed "$t0")s"
+  log "Cassandra $version ready on $CASSANDRA_ADDRESS:$CASSANDRA_PORT in $(elapsed "$t0")s"
   exit 0
 fi
 
@@ -214,4 +243,4 @@ if [[ $rc -eq 2 ]] || ! kill -0 "$pid" 2>/dev/null; then
 fi
 log "stopping the unready Cassandra (pid $pid)"
 "$SCRIPT_DIR/stop.sh" >&2 || true
-fail "Cassandra did not answer CQL on 127.0.0.1:$CASSANDRA_PORT within ${CASSANDRA_START_TIMEOUT}s (see $SYSTEM_LOG)"
+fail "Cassandra did not answer CQL on $CASSANDRA_ADDRESS:$CASSANDRA_PORT within ${CASSANDRA_START_TIMEOUT}s (see $SYSTEM_LOG)"

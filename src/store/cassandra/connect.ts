@@ -2,6 +2,7 @@ import cassandra from 'cassandra-driver';
 import type { Logger } from '../../logger';
 import { fixLayout, type Layout } from './layout';
 import { migrations, SCHEMA_VERSION_TABLE } from './schema';
+import { NextNodeRetryPolicy } from './retry';
 import { consistency, type CassandraOptions } from './session';
 import { CountingTracker } from './tracker';
 
@@ -11,12 +12,36 @@ const { types } = cassandra;
 const CONNECT_TIMEOUT_MS = 5000;
 /** The driver's per-request timeout (queries with a tighter bound of their own set it themselves). */
 const READ_TIMEOUT_MS = 12_000;
+/** How long a schema change may take to reach every node before the start fails. */
+const SCHEMA_AGREEMENT_S = 60;
+
+/**
+ * The CQL port of the nodes the driver discovers: it reads none from system.peers and takes
+ * this one for every peer, so a cluster on another port than 9042 is reached on its own.
+ */
+export function peerPort(contactPoints: readonly string[]): number | undefined {
+  const ports = new Set(contactPoints.map((p) => /:(\d+)$/.exec(p)?.[1] ?? '9042'));
+  return ports.size === 1 ? Number([...ports][0]) : undefined;
+}
 
 /** Opens a client on the contact points; throws with the address and data center when none answers. */
 export async function connectClient(opts: CassandraOptions): Promise<cassandra.Client> {
+  const port = peerPort(opts.contactPoints);
   const clientOptions: cassandra.ClientOptions = {
     contactPoints: opts.contactPoints,
     localDataCenter: opts.localDataCenter,
+    // After a schema change the driver waits until every live node has it: a cluster applies
+    // it node by node, and the next statement may run on a node that has not yet
+    // ("Keyspace ... does not exist" right after CREATE KEYSPACE on a loaded 3-node cluster).
+    protocolOptions: { maxSchemaAgreementWaitSeconds: SCHEMA_AGREEMENT_S, ...(port === undefined ? {} : { port }) },
+    policies: {
+      retry: new NextNodeRetryPolicy(opts.retries),
+      // Only statements marked idempotent are ever speculated (the driver checks).
+      speculativeExecution:
+        opts.speculativeExecutions > 0
+          ? new cassandra.policies.speculativeExecution.ConstantSpeculativeExecutionPolicy(opts.speculativeDelayMs, opts.speculativeExecutions)
+          : new cassandra.policies.speculativeExecution.NoSpeculativeExecutionPolicy(),
+    },
     // bigint columns decode to and encode from JS bigint: counts stay exact over 64 bits.
     encoding: { useBigIntAsLong: true },
     socketOptions: { connectTimeout: CONNECT_TIMEOUT_MS, readTimeout: READ_TIMEOUT_MS },
@@ -38,22 +63,52 @@ export async function connectClient(opts: CassandraOptions): Promise<cassandra.C
 }
 
 /**
+ * Waits until every node the driver holds as up reports one schema version in its own
+ * system.local. The driver's own wait (after a schema change) compares the versions its
+ * control node has heard by gossip, which can agree before a node has applied the change:
+ * the next statement then fails there with "Keyspace ... does not exist" (seen on a loaded
+ * 3-node cluster). Throws after SCHEMA_AGREEMENT_S.
+ */
+async function awaitSchemaAgreement(client: cassandra.Client, after: string): Promise<void> {
+  const deadline = Date.now() + SCHEMA_AGREEMENT_S * 1000;
+  for (;;) {
+    const hosts = client.hosts.values().filter((h) => h.isUp());
+    const versions = await Promise.all(
+      hosts.map((host) =>
+        client
+          .execute('SELECT schema_version FROM system.local', [], { host, isIdempotent: true })
+          .then((rs) => String(rs.first()?.['schema_version']))
+          // a node that does not answer takes the schema from its peers when it is back
+          .catch(() => undefined),
+      ),
+    );
+    if (new Set(versions.filter((v) => v !== undefined)).size <= 1) return;
+    if (Date.now() > deadline) {
+      throw new Error(`the Cassandra nodes did not agree on the schema within ${SCHEMA_AGREEMENT_S} s after: ${after.split('\n')[0]} (${versions.join(', ')})`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/**
  * Creates the keyspace when missing, applies the schema steps not yet recorded in
  * `schema_version`, and returns the layout the data is written with (see fixLayout).
  */
 export async function migrate(client: cassandra.Client, opts: CassandraOptions, log: Pick<Logger, 'info' | 'warn'>): Promise<Layout> {
   const ks = opts.keyspace;
   const wc = consistency(opts.writeConsistency);
-  await client.execute(
-    `CREATE KEYSPACE IF NOT EXISTS ${ks} WITH replication = {'class': 'NetworkTopologyStrategy', '${opts.localDataCenter}': ${opts.replicationFactor}}`,
-  );
+  const ddl = async (cql: string): Promise<void> => {
+    await client.execute(cql);
+    await awaitSchemaAgreement(client, cql);
+  };
+  await ddl(`CREATE KEYSPACE IF NOT EXISTS ${ks} WITH replication = {'class': 'NetworkTopologyStrategy', '${opts.localDataCenter}': ${opts.replicationFactor}}`);
   await client.execute(`USE ${ks}`);
-  await client.execute(SCHEMA_VERSION_TABLE);
+  await ddl(SCHEMA_VERSION_TABLE);
   const vr = await client.execute(`SELECT version FROM schema_version WHERE id = 'schema'`, [], { consistency: types.consistencies.localQuorum });
   const version = (vr.first()?.['version'] as number | undefined) ?? 0;
   const steps = migrations();
   for (let v = version; v < steps.length; v++) {
-    for (const cql of steps[v]!) await client.execute(cql);
+    for (const cql of steps[v]!) await ddl(cql);
     await client.execute(`INSERT INTO schema_version (id, version, updated_at) VALUES ('schema', ?, toTimestamp(now()))`, [v + 1], {
       prepare: true,
       consistency: wc,

@@ -30,6 +30,8 @@ export async function fixLayout(
       prepare: true,
       consistency: writeConsistency,
       serialConsistency: types.consistencies.localSerial,
+      // an LWT: a second run could answer "not applied" for its own first
+      isIdempotent: false,
     });
     const row = r.first();
     if (row && row['[applied]'] === false) {

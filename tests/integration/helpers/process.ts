@@ -41,7 +41,7 @@ export interface Proc {
  * embedded store without Redis unless `env` says otherwise, as in production (jest's
  * NODE_ENV=test would hide Apollo's own signal handling). Resolves once /healthz answers.
  */
-export async function spawnServiceProcess(env: Record<string, string>): Promise<Proc> {
+export async function spawnServiceProcess(env: Record<string, string>, startTimeoutMs = 20_000): Promise<Proc> {
   const port = await freePort();
   const child = spawn(process.execPath, [MAIN], {
     cwd: ROOT,
@@ -75,7 +75,7 @@ export async function spawnServiceProcess(env: Record<string, string>): Promise<
         return false;
       }
     },
-    20_000,
+    startTimeoutMs,
     50,
   );
   return { child, url, exited, output: () => out };

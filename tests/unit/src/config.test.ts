@@ -78,6 +78,9 @@ const INTS: [string, string, number, number, number | null][] = [
   ['CASSANDRA_BUCKETS_PER_ID', 'cassandra.bucketsPerId', 4, 1, 64],
   ['CASSANDRA_PENDING_SHARDS', 'cassandra.pendingShards', 16, 1, 1024],
   ['CASSANDRA_CONCURRENCY', 'cassandra.concurrency', 64, 1, 2048],
+  ['CASSANDRA_RETRIES', 'cassandra.retries', 2, 0, 10],
+  ['CASSANDRA_SPECULATIVE_DELAY_MS', 'cassandra.speculativeDelayMs', 500, 0, 60_000],
+  ['CASSANDRA_SPECULATIVE_EXECUTIONS', 'cassandra.speculativeExecutions', 1, 0, 8],
   ['ROLLUP_QUEUES', 'rollup.queues', 8, 1, 1024],
   ['ROLLUP_QUEUE_CAPACITY', 'rollup.queueCapacity', 16384, 1, null],
   ['ROLLUP_COALESCE_MS', 'rollup.coalesceMs', 25, 0, 60_000],
@@ -112,7 +115,7 @@ const ENUMS: [string, string, string, string[]][] = [
     (v): [string, string, string, string[]] => [
       v,
       v === 'CASSANDRA_READ_CONSISTENCY' ? 'cassandra.readConsistency' : 'cassandra.writeConsistency',
-      'LOCAL_QUORUM',
+      'LOCAL_ONE',
       ['ONE', 'TWO', 'THREE', 'QUORUM', 'ALL', 'LOCAL_QUORUM', 'EACH_QUORUM', 'LOCAL_ONE'],
     ],
   ),
@@ -170,6 +173,31 @@ describe('loadConfig, enum variables', () => {
     const msg = fails({ [name]: other });
     expect(msg).toContain(name);
     expect(msg).toContain(JSON.stringify(other));
+  });
+});
+
+describe('loadConfig, Cassandra consistency', () => {
+  const levels = (env: Record<string, string>) => {
+    const c = loadConfig(env).cassandra;
+    return [c.readConsistency, c.writeConsistency];
+  };
+
+  it('defaults to LOCAL_ONE below a replication factor of 3 and LOCAL_QUORUM from 3 on', () => {
+    expect(levels({})).toEqual(['LOCAL_ONE', 'LOCAL_ONE']);
+    expect(levels({ CASSANDRA_REPLICATION_FACTOR: '2' })).toEqual(['LOCAL_ONE', 'LOCAL_ONE']);
+    expect(levels({ CASSANDRA_REPLICATION_FACTOR: '3' })).toEqual(['LOCAL_QUORUM', 'LOCAL_QUORUM']);
+    expect(levels({ CASSANDRA_REPLICATION_FACTOR: '5' })).toEqual(['LOCAL_QUORUM', 'LOCAL_QUORUM']);
+  });
+
+  it('CASSANDRA_CONSISTENCY sets both; the read and write settings override it one side each', () => {
+    expect(levels({ CASSANDRA_CONSISTENCY: 'QUORUM' })).toEqual(['QUORUM', 'QUORUM']);
+    expect(levels({ CASSANDRA_REPLICATION_FACTOR: '3', CASSANDRA_READ_CONSISTENCY: 'LOCAL_ONE' })).toEqual(['LOCAL_ONE', 'LOCAL_QUORUM']);
+    expect(levels({ CASSANDRA_CONSISTENCY: 'ONE', CASSANDRA_WRITE_CONSISTENCY: 'ALL' })).toEqual(['ONE', 'ALL']);
+    expect(fails({ CASSANDRA_CONSISTENCY: 'local_quorum' })).toContain('CASSANDRA_CONSISTENCY');
+  });
+
+  it('CASSANDRA_SPECULATIVE_DELAY_MS=0 turns speculative execution off', () => {
+    expect(loadConfig({ CASSANDRA_SPECULATIVE_DELAY_MS: '0' }).cassandra.speculativeExecutions).toBe(0);
   });
 });
 
