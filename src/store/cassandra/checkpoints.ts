@@ -39,7 +39,10 @@ const ROWS = named(
   'rollup row read',
   'SELECT counter, count, checkpoint_us, last_write_us, first_write_us, partitions FROM rollups WHERE namespace = ? AND counter IN ?',
 );
-const LIST = named('pending list', 'SELECT counter, last_write_us FROM pending WHERE namespace = ? AND shard = ? LIMIT ?');
+const LIST = named('pending list', 'SELECT counter, last_write_us FROM pending WHERE namespace = ? AND shard IN ? PER PARTITION LIMIT ?');
+/** Marks read per shard at most by one listing (one page of the per-shard query it replaces). */
+const LIST_PER_SHARD = 5000;
+const LIST_PAGE_SIZE = 5000;
 
 const toStored = (row: cassandra.types.Row | undefined): StoredCheckpoint => ({
   count: (row?.['count'] as bigint | null) ?? 0n,
@@ -144,15 +147,30 @@ export class CheckpointTable {
    */
   async listPending({ namespace, upToUs, limit }: PendingQuery): Promise<CounterRef[]> {
     if (limit <= 0) return [];
-    const shards = Array.from({ length: this.layout.pendingShards }, (_, s) => s);
+    // The shards on one replica in one query (`shard IN ?`), paged.
+    const byReplica = new Map<string, { shards: number[]; routingKey: Buffer | undefined }>();
+    for (let shard = 0; shard < this.layout.pendingShards; shard++) {
+      const { group, routingKey } = this.replicas.of([namespace, shard]);
+      const g = byReplica.get(group);
+      if (g) g.shards.push(shard);
+      else byReplica.set(group, { shards: [shard], routingKey });
+    }
     const candidates: { name: string; lastWriteUs: number }[] = [];
     await Promise.all(
-      shards.map(async (shard) => {
-        const r = await this.cql.read(LIST, [namespace, shard, limit]);
-        for (const row of r.rows) {
-          const lastWriteUs = Number(row['last_write_us'] as bigint);
-          if (lastWriteUs <= upToUs) candidates.push({ name: row['counter'] as string, lastWriteUs });
-        }
+      [...byReplica.values()].map(async ({ shards, routingKey }) => {
+        let pageState: string | undefined;
+        do {
+          const r = await this.cql.read(LIST, [namespace, shards, Math.min(limit, LIST_PER_SHARD)], {
+            fetchSize: LIST_PAGE_SIZE,
+            ...(pageState ? { pageState } : {}),
+            ...(routingKey ? { routingKey } : {}),
+          });
+          for (const row of r.rows) {
+            const lastWriteUs = Number(row['last_write_us'] as bigint);
+            if (lastWriteUs <= upToUs) candidates.push({ name: row['counter'] as string, lastWriteUs });
+          }
+          pageState = r.pageState ?? undefined;
+        } while (pageState);
       }),
     );
     const confirmed: { name: string; lastWriteUs: number }[] = [];

@@ -124,12 +124,13 @@ export class SnapshotReader {
     if (checkpoint.lastWriteUs <= checkpoint.checkpointUs) return { checkpoint, settled: EMPTY_WINDOW, tail: EMPTY_WINDOW, settleUs };
     // One scatter over the buckets of (checkpoint, last write], split in memory into the
     // settled window (checkpoint, settleUs] and the live tail after max(checkpoint, settleUs).
-    // first_write_us bounds the first scan of a counter that has no checkpoint yet. It can be
-    // missing while the marks of the counter's very first append are still being written
-    // (last_write_us landed first): then fall back on retention, older events have expired.
-    // Without that bound the scan would start at time bucket 0 (millions of queries).
+    // A counter without a checkpoint has no lower bound but retention: older events have
+    // expired. Without it the scan would start at time bucket 0 (millions of queries). Only a
+    // row without listed partitions (written before they existed) is scanned bucket by bucket:
+    // for those, first_write_us (written by earlier versions) bounds the range too; a row with
+    // listed partitions reads just those, whatever the range.
     const retentionFloorUs = checkpoint.lastWriteUs - ((await this.namespaces.ttlFor(ref.namespace)) + RETENTION_SLACK_S) * US_PER_S;
-    const fromUs = Math.max(checkpoint.checkpointUs, firstWriteUs - 1, retentionFloorUs);
+    const fromUs = Math.max(checkpoint.checkpointUs, partitions.length > 0 ? 0 : firstWriteUs - 1, retentionFloorUs);
     const split = Math.max(checkpoint.checkpointUs, settleUs);
     const settled = new Summer();
     const tail = new Summer();
@@ -164,7 +165,10 @@ export class SnapshotReader {
     const last = timeBucket(this.layout, Math.max(lastWriteUs, fromUs + 1));
     const scanPartition = (tb: number, eb: number): Promise<void> => {
       const { group, routingKey } = this.replicas.of([ref.namespace, ref.name, BigInt(tb), eb]);
-      return this.scans.add(`${lane}\u0000${ref.namespace}\u0000${tb}\u0000${eb}\u0000${group}`, { namespace: ref.namespace, tb, eb, lane, routingKey }, { name: ref.name, fromUs, visit });
+      // A partition holds only events of its time bucket: a bound before the bucket's start
+      // reads the same rows, and as the bucket's start it groups with other counters' scans.
+      const from = Math.max(fromUs, tb * this.layout.secondsPerBucket * US_PER_S - 1);
+      return this.scans.add(`${lane}\u0000${ref.namespace}\u0000${tb}\u0000${eb}\u0000${group}`, { namespace: ref.namespace, tb, eb, lane, routingKey }, { name: ref.name, fromUs: from, visit });
     };
     // A bounded pool walks the partitions: a long window (a counter quiet for days) then costs
     // time, never one promise per partition held in memory at once.
