@@ -7,6 +7,44 @@ import { named } from './tracker';
 
 /** Keys one lookup asks for at most (`key IN ?`, over the shards of their second that they fall into). */
 const MAX_KEYS_PER_LOOKUP = 100;
+/**
+ * Bound on shards x keys of one lookup: Cassandra looks every key up in every shard named
+ * (a cartesian product), so a shard with many keys gets lookups of its own, and only the
+ * few keys of several shards share one.
+ */
+const MAX_CELLS_PER_LOOKUP = 256;
+
+/**
+ * Chunks of keys for the lookups: full chunks of one shard, then the rest of each shard
+ * merged while shards x keys stays within MAX_CELLS_PER_LOOKUP.
+ */
+export function lookupChunks(keys: string[], max: number): string[][] {
+  const byShard = new Map<number, string[]>();
+  for (const k of keys) {
+    const s = keyShard(k);
+    const list = byShard.get(s);
+    if (list) list.push(k);
+    else byShard.set(s, [k]);
+  }
+  const out: string[][] = [];
+  let merged: string[] = [];
+  let shards = 0;
+  for (const list of byShard.values()) {
+    let i = 0;
+    for (; list.length - i >= max; i += max) out.push(list.slice(i, i + max));
+    const rest = list.slice(i);
+    if (rest.length === 0) continue;
+    if (merged.length > 0 && (merged.length + rest.length > max || (shards + 1) * (merged.length + rest.length) > MAX_CELLS_PER_LOOKUP)) {
+      out.push(merged);
+      merged = [];
+      shards = 0;
+    }
+    merged.push(...rest);
+    shards++;
+  }
+  if (merged.length > 0) out.push(merged);
+  return out;
+}
 
 const LOOKUP = named('key lookup', 'SELECT key FROM event_keys WHERE namespace = ? AND second = ? AND shard IN ? AND key IN ?');
 const INSERT = named('key insert', 'INSERT INTO event_keys (namespace, second, shard, key) VALUES (?, ?, ?, ?) USING TTL ?');
@@ -22,7 +60,7 @@ function locate(e: CounterEvent): { namespace: string; second: bigint; shard: nu
  * events partitioned by namespace, second of the event time and shard. The lookups queued
  * during one turn of the event loop (the items of a bulk request, concurrent requests) are
  * grouped by namespace, second and replica (./grouper.ts): one query (`shard IN ? AND key
- * IN ?`) answers up to 100 of them over the shards of that second, where a lookup of the
+ * IN ?`) answers up to 100 of them over the shards of that second (see lookupChunks), where a lookup of the
  * event row itself costs one query per event (each counter is a partition of its own). The
  * key row is written with the event row (./append.ts), so a LOCAL_QUORUM lookup sees the key
  * of every acknowledged write.
@@ -38,7 +76,7 @@ export class EventKeys {
       const r = await this.cql.read(LOOKUP, [namespace, second, shards, keys], routingKey ? { routingKey } : {}, 'urgent');
       const found = new Set(r.rows.map((row) => row['key'] as string));
       return keys.map((k) => found.has(k));
-    }, MAX_KEYS_PER_LOOKUP);
+    }, MAX_KEYS_PER_LOOKUP, lookupChunks);
   }
 
   /** Whether the event's key is stored (its write, or a part of it, was seen before). */
