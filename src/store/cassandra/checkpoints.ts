@@ -11,7 +11,7 @@ import type { CqlSession } from './session';
 import { named } from './tracker';
 
 /** Rows one grouped read asks for at most (`counter IN ?`). */
-const ROWS_PER_READ = 64;
+const ROWS_PER_READ = 32;
 
 /** Counters whose roll-up row this process remembers (see CheckpointTable.known). */
 const KNOWN_ENTRIES = 100_000;
@@ -86,7 +86,7 @@ export class CheckpointTable {
     this.batches = new BatchWriter(cql, {}, 'background');
     this.replicas = new ReplicaGroups(cql.client);
     this.rows = new TurnGrouper(async ({ namespace, lane, routingKey }, names) => {
-      const r = await this.cql.read(ROWS, [namespace, names], routingKey ? { routingKey } : {}, lane);
+      const r = await this.cql.read(ROWS, [namespace, names], routingKey ? { routingKey } : {}, lane, names.length);
       const byName = new Map(r.rows.map((row) => [row['counter'] as string, row]));
       return names.map((name) => toStored(byName.get(name)));
     }, ROWS_PER_READ);
@@ -164,7 +164,7 @@ export class CheckpointTable {
             fetchSize: LIST_PAGE_SIZE,
             ...(pageState ? { pageState } : {}),
             ...(routingKey ? { routingKey } : {}),
-          });
+          }, 'background', shards.length);
           for (const row of r.rows) {
             const lastWriteUs = Number(row['last_write_us'] as bigint);
             if (lastWriteUs <= upToUs) candidates.push({ name: row['counter'] as string, lastWriteUs });

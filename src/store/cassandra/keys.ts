@@ -73,7 +73,7 @@ export class EventKeys {
     this.replicas = new ReplicaGroups(cql.client);
     this.lookups = new TurnGrouper(async ({ namespace, second, routingKey }, keys) => {
       const shards = [...new Set(keys.map(keyShard))];
-      const r = await this.cql.read(LOOKUP, [namespace, second, shards, keys], routingKey ? { routingKey } : {}, 'urgent');
+      const r = await this.cql.read(LOOKUP, [namespace, second, shards, keys], routingKey ? { routingKey } : {}, 'urgent', shards.length);
       const found = new Set(r.rows.map((row) => row['key'] as string));
       return keys.map((k) => found.has(k));
     }, MAX_KEYS_PER_LOOKUP, lookupChunks);

@@ -101,6 +101,7 @@ export class SnapshotReader {
         [namespace, [...byName.keys()], BigInt(tb), eb, from],
         { fetchSize: EVENT_PAGE_SIZE, ...(pageState ? { pageState } : {}), ...(routingKey ? { routingKey } : {}) },
         lane,
+        byName.size,
       );
       for (const row of r.rows) {
         const timeUs = Number(row['time_us'] as bigint);
