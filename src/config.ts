@@ -52,7 +52,7 @@ const envSchema = z.object({
   CASSANDRA_BUCKETS_PER_ID: int(4, 1, 64),
   /** Partitions per namespace of the pending (un-rolled counters) table. */
   CASSANDRA_PENDING_SHARDS: int(16, 1, 1024),
-  /** In-flight single-partition queries per scatter read. */
+  /** Partitions read or written at once per instance (a grouped IN query counts each partition it reads). */
   CASSANDRA_CONCURRENCY: int(64, 1, 2048),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL').optional(),
   /** A Redis Cluster instead of one Redis (REDIS_URL): comma-separated host:port seeds; ioredis learns the rest. */

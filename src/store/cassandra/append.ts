@@ -16,7 +16,6 @@ const NO_RETRY = new cassandra.policies.retry.FallthroughRetryPolicy();
 
 const LAST_WRITE = named('append mark last write', 'UPDATE rollups USING TIMESTAMP ? SET last_write_us = ?, partitions = partitions + ? WHERE namespace = ? AND counter = ?');
 const PENDING = named('append mark pending', 'INSERT INTO pending (namespace, shard, counter, last_write_us) VALUES (?, ?, ?, ?) USING TIMESTAMP ?');
-const FIRST_WRITE = named('append mark first write', 'UPDATE rollups USING TIMESTAMP ? SET first_write_us = ? WHERE namespace = ? AND counter = ?');
 const EVENT_LOOKUP = named(
   'retry lookup',
   'SELECT time_us FROM events WHERE namespace = ? AND counter = ? AND time_bucket = ? AND event_bucket = ? AND time_us = ? AND event_id = ?',
@@ -25,9 +24,6 @@ const INSERT = named(
   'append insert',
   'INSERT INTO events (namespace, counter, time_bucket, event_bucket, time_us, event_id, clear, delta) VALUES (?, ?, ?, ?, ?, ?, ?, ?) USING TTL ?',
 );
-
-/** first_write_us is min-merged by writing it USING TIMESTAMP (MIN_MERGE_BASE - time). */
-const MIN_MERGE_BASE = BigInt(Number.MAX_SAFE_INTEGER);
 
 /**
  * Idempotency: the event row's primary key is the idempotency key, so a retry rewrites the
@@ -44,7 +40,8 @@ const MIN_MERGE_BASE = BigInt(Number.MAX_SAFE_INTEGER);
  * request, many requests) go out in shared unlogged batches (./batcher.ts), marks first.
  *
  * Order: the roll-up marks (rollups.last_write_us with the event's partition in
- * rollups.partitions, first_write_us, and the pending mark) are
+ * rollups.partitions, and the pending mark; no first_write_us any more: the partitions
+ * listed bound the first scan) are
  * written before (in parallel with the lookup) the event itself, and on a retry too: if the
  * process dies between them, the client's retry repairs the marks, and a mark without its
  * event only costs one empty roll-up. An event is therefore never durable without the
@@ -53,9 +50,8 @@ const MIN_MERGE_BASE = BigInt(Number.MAX_SAFE_INTEGER);
 export class EventAppender {
   /** Appends in flight in this process, by idempotency key: a concurrent duplicate waits for the first. */
   private readonly inflight = new Map<string, Promise<void>>();
-  /** Group commit of the roll-up marks per counter (see MarkCommitter): last write = max, first write = min. */
+  /** Group commit of the roll-up marks per counter and events partition (see MarkCommitter): last write = max. */
   private readonly lastMarks = new MarkCommitter('max');
-  private readonly firstMarks = new MarkCommitter('min');
   /** Shared unlogged batches: the marks, and the (bounded, never retried elsewhere) event inserts. */
   private readonly marks: BatchWriter;
   private readonly inserts: BatchWriter;
@@ -119,7 +115,6 @@ export class EventAppender {
           this.marks.write(PENDING, [e.namespace, pendingShard(this.layout, e.name), e.name, vt, vt]),
         ]);
       }),
-      this.firstMarks.ensure(ck, e.timeUs, (v) => this.marks.write(FIRST_WRITE, [MIN_MERGE_BASE - BigInt(v), BigInt(v), e.namespace, e.name])),
     ]);
     // A key is written in the same unlogged batch as its event row, which is not atomic: a
     // batch that failed half-way can leave the key without the row. So a seen key is a retry

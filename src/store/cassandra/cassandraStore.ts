@@ -28,12 +28,12 @@ const { types } = cassandra;
 /**
  * The scale-out store on Apache Cassandra (schema and reasoning in ./schema.ts).
  *
- * Every query is a prepared, single-partition statement (the driver's default token-aware
- * policy over the local data center sends it straight to a replica), marked idempotent so
- * the driver may retry it, and run with the configured consistency (LOCAL_QUORUM by
- * default: a read at LOCAL_QUORUM sees every write acknowledged at LOCAL_QUORUM). Reads that
- * span many partitions scatter through a shared limiter (bounded concurrency), never
- * multi-partition IN.
+ * Every query is a prepared statement sent token-aware to a replica of its partitions (the
+ * driver's default policy over the local data center), marked idempotent so the driver may
+ * retry it, and run with the configured consistency (LOCAL_QUORUM by default: a read at
+ * LOCAL_QUORUM sees every write acknowledged at LOCAL_QUORUM). The reads queued in one
+ * event-loop turn are grouped into `IN` queries over partitions that share their first
+ * replica (./grouper.ts, ./replicas.ts), through a shared limiter (bounded concurrency).
  *
  * This class only wires the parts together: ./session.ts (how queries run), ./namespaces.ts,
  * ./append.ts (events, idempotency and marks), ./snapshots.ts (window scans) and

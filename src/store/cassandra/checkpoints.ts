@@ -1,11 +1,17 @@
+import type cassandra from 'cassandra-driver';
 import { LRUCache } from 'lru-cache';
 import { counterKey, type CounterRef } from '../../model';
 import type { CheckpointRow, CheckpointWrite, PendingQuery } from '../types';
 import { BatchWriter } from './batcher';
+import { TurnGrouper } from './grouper';
 import { pendingShard, type Layout } from './layout';
 import type { Lane } from './limiter';
+import { ReplicaGroups } from './replicas';
 import type { CqlSession } from './session';
 import { named } from './tracker';
+
+/** Rows one grouped read asks for at most (`counter IN ?`). */
+const ROWS_PER_READ = 32;
 
 /** Counters whose roll-up row this process remembers (see CheckpointTable.known). */
 const KNOWN_ENTRIES = 100_000;
@@ -29,8 +35,22 @@ const CHECKPOINT = named(
   'UPDATE rollups USING TIMESTAMP ? SET count = ?, checkpoint_us = ?, partitions = partitions - ? WHERE namespace = ? AND counter = ?',
 );
 const CLEAR_PENDING = named('pending delete', 'DELETE FROM pending USING TIMESTAMP ? WHERE namespace = ? AND shard = ? AND counter = ?');
-const ROW = named('rollup row read', 'SELECT count, checkpoint_us, last_write_us, first_write_us, partitions FROM rollups WHERE namespace = ? AND counter = ?');
-const LIST = named('pending list', 'SELECT counter, last_write_us FROM pending WHERE namespace = ? AND shard = ? LIMIT ?');
+const ROWS = named(
+  'rollup row read',
+  'SELECT counter, count, checkpoint_us, last_write_us, first_write_us, partitions FROM rollups WHERE namespace = ? AND counter IN ?',
+);
+const LIST = named('pending list', 'SELECT counter, last_write_us FROM pending WHERE namespace = ? AND shard IN ? PER PARTITION LIMIT ?');
+/** Marks read per shard at most by one listing (one page of the per-shard query it replaces). */
+const LIST_PER_SHARD = 5000;
+const LIST_PAGE_SIZE = 5000;
+
+const toStored = (row: cassandra.types.Row | undefined): StoredCheckpoint => ({
+  count: (row?.['count'] as bigint | null) ?? 0n,
+  checkpointUs: Number((row?.['checkpoint_us'] as bigint | null) ?? 0n),
+  lastWriteUs: Number((row?.['last_write_us'] as bigint | null) ?? 0n),
+  firstWriteUs: Number((row?.['first_write_us'] as bigint | null) ?? 0n),
+  partitions: ((row?.['partitions'] as bigint[] | null) ?? []).map(Number),
+});
 
 /**
  * The checkpoint side of the `rollups` table and the `pending` table: reading a counter's
@@ -51,24 +71,30 @@ export class CheckpointTable {
   private readonly known = new LRUCache<string, Known>({ max: KNOWN_ENTRIES });
   /** Checkpoints, and then the pending deletes, of concurrent roll-ups in shared unlogged batches. */
   private readonly batches: BatchWriter;
+  /**
+   * The row reads queued in one event-loop turn (a roll-up batch, the overflow guard's first
+   * reads of concurrent requests, ACCURATE reads, pending confirmations), grouped by lane,
+   * namespace and replica into `counter IN ?` queries of up to ROWS_PER_READ rows.
+   */
+  private readonly rows: TurnGrouper<{ namespace: string; lane: Lane; routingKey: Buffer | undefined }, string, StoredCheckpoint>;
+  private readonly replicas: ReplicaGroups;
 
   constructor(
     private readonly cql: CqlSession,
     private readonly layout: Layout,
   ) {
     this.batches = new BatchWriter(cql, {}, 'background');
+    this.replicas = new ReplicaGroups(cql.client);
+    this.rows = new TurnGrouper(async ({ namespace, lane, routingKey }, names) => {
+      const r = await this.cql.read(ROWS, [namespace, names], routingKey ? { routingKey } : {}, lane, names.length);
+      const byName = new Map(r.rows.map((row) => [row['counter'] as string, row]));
+      return names.map((name) => toStored(byName.get(name)));
+    }, ROWS_PER_READ);
   }
 
-  async read(ref: CounterRef, lane: Lane = 'background'): Promise<StoredCheckpoint> {
-    const r = await this.cql.read(ROW, [ref.namespace, ref.name], {}, lane);
-    const row = r.first();
-    return {
-      count: (row?.['count'] as bigint | null) ?? 0n,
-      checkpointUs: Number((row?.['checkpoint_us'] as bigint | null) ?? 0n),
-      lastWriteUs: Number((row?.['last_write_us'] as bigint | null) ?? 0n),
-      firstWriteUs: Number((row?.['first_write_us'] as bigint | null) ?? 0n),
-      partitions: ((row?.['partitions'] as bigint[] | null) ?? []).map(Number),
-    };
+  read(ref: CounterRef, lane: Lane = 'background'): Promise<StoredCheckpoint> {
+    const { group, routingKey } = this.replicas.of([ref.namespace, ref.name]);
+    return this.rows.add(`${lane}\u0000${ref.namespace}\u0000${group}`, { namespace: ref.namespace, lane, routingKey }, ref.name);
   }
 
   /** Forgets what this process knows of the namespace's counters (its data was removed). */
@@ -121,15 +147,30 @@ export class CheckpointTable {
    */
   async listPending({ namespace, upToUs, limit }: PendingQuery): Promise<CounterRef[]> {
     if (limit <= 0) return [];
-    const shards = Array.from({ length: this.layout.pendingShards }, (_, s) => s);
+    // The shards on one replica in one query (`shard IN ?`), paged.
+    const byReplica = new Map<string, { shards: number[]; routingKey: Buffer | undefined }>();
+    for (let shard = 0; shard < this.layout.pendingShards; shard++) {
+      const { group, routingKey } = this.replicas.of([namespace, shard]);
+      const g = byReplica.get(group);
+      if (g) g.shards.push(shard);
+      else byReplica.set(group, { shards: [shard], routingKey });
+    }
     const candidates: { name: string; lastWriteUs: number }[] = [];
     await Promise.all(
-      shards.map(async (shard) => {
-        const r = await this.cql.read(LIST, [namespace, shard, limit]);
-        for (const row of r.rows) {
-          const lastWriteUs = Number(row['last_write_us'] as bigint);
-          if (lastWriteUs <= upToUs) candidates.push({ name: row['counter'] as string, lastWriteUs });
-        }
+      [...byReplica.values()].map(async ({ shards, routingKey }) => {
+        let pageState: string | undefined;
+        do {
+          const r = await this.cql.read(LIST, [namespace, shards, Math.min(limit, LIST_PER_SHARD)], {
+            fetchSize: LIST_PAGE_SIZE,
+            ...(pageState ? { pageState } : {}),
+            ...(routingKey ? { routingKey } : {}),
+          }, 'background', shards.length);
+          for (const row of r.rows) {
+            const lastWriteUs = Number(row['last_write_us'] as bigint);
+            if (lastWriteUs <= upToUs) candidates.push({ name: row['counter'] as string, lastWriteUs });
+          }
+          pageState = r.pageState ?? undefined;
+        } while (pageState);
       }),
     );
     const confirmed: { name: string; lastWriteUs: number }[] = [];

@@ -31,10 +31,12 @@ export class CqlSession {
     this.limiter = new Limiter(opts.concurrency);
   }
 
-  read(cql: string, params: unknown[], extra: cassandra.QueryOptions = {}, lane: Lane = 'background'): Promise<cassandra.types.ResultSet> {
+  /** `partitions`: how many the query reads (a grouped `IN` read takes as many limiter slots). */
+  read(cql: string, params: unknown[], extra: cassandra.QueryOptions = {}, lane: Lane = 'background', partitions = 1): Promise<cassandra.types.ResultSet> {
     return this.limiter.run(
       () => this.client.execute(cql, params, { prepare: true, isIdempotent: true, consistency: this.readConsistency, ...extra }),
       lane,
+      partitions,
     );
   }
 

@@ -123,3 +123,42 @@ describe('Limiter lanes', () => {
     expect(lim.inFlight).toBe(0);
   });
 });
+
+describe('Limiter weights', () => {
+  it('counts a grouped query as the partitions it reads, capped at the bound', async () => {
+    const lim = new Limiter(4);
+    const gates = [deferred<void>(), deferred<void>(), deferred<void>()];
+    const started: string[] = [];
+    const heavy = lim.run(() => (started.push('heavy'), gates[0]!.promise), 'background', 3);
+    const light = lim.run(() => (started.push('light'), gates[1]!.promise), 'background', 1);
+    const huge = lim.run(() => (started.push('huge'), gates[2]!.promise), 'background', 100);
+    await tick();
+    expect(started).toEqual(['heavy', 'light']);
+    expect(lim.inFlight).toBe(4);
+    gates[0]!.resolve();
+    await tick();
+    expect(started).toEqual(['heavy', 'light']); // the huge one (capped at 4) waits for every slot
+    gates[1]!.resolve();
+    await tick();
+    expect(started).toEqual(['heavy', 'light', 'huge']);
+    expect(lim.inFlight).toBe(4);
+    gates[2]!.resolve();
+    await Promise.all([heavy, light, huge]);
+    expect(lim.inFlight).toBe(0);
+  });
+
+  it('lets an urgent query that fits start past background ones waiting for room', async () => {
+    const lim = new Limiter(4);
+    const gate = deferred<void>();
+    const order: string[] = [];
+    const first = lim.run(() => gate.promise, 'background', 2);
+    const bg = lim.run(async () => void order.push('bg'), 'background', 4);
+    const urgent = lim.run(async () => void order.push('urgent'), 'urgent', 2);
+    await tick();
+    expect(order).toEqual(['urgent']);
+    gate.resolve();
+    await Promise.all([first, bg, urgent]);
+    expect(order).toEqual(['urgent', 'bg']);
+    expect(lim.inFlight).toBe(0);
+  });
+});
