@@ -35,8 +35,15 @@ export interface RollupJobDeps {
 export class RollupJob {
   constructor(private readonly deps: RollupJobDeps) {}
 
-  readonly run = async (refs: CounterRef[]): Promise<void> => {
+  /**
+   * Rolls the counters up. `onPublished` is called once every converged value of the batch is
+   * cached and published, before the checkpoint writes are awaited: the sidecar takes its next
+   * batch from there (see RollupSidecar.drain), since on the embedded store a checkpoint write
+   * queues on the writer thread behind appends. The promise settles once the writes did too.
+   */
+  readonly run = async (refs: CounterRef[], onPublished?: () => void): Promise<void> => {
     const { store, converged, pubsub, namespaces, metrics, skewMarginMs, onRolledUp } = this.deps;
+    const writes: Promise<void>[] = [];
     for (const [name, group] of groupBy(refs, (r) => r.namespace)) {
       const ns = await namespaces.find(name);
       if (!ns || ns.mode === 'BEST_EFFORT') continue;
@@ -53,16 +60,17 @@ export class RollupJob {
       // yet, so they are cached and published while the checkpoint write runs: on the
       // embedded store it queues on the writer thread behind appends, and waiting for it put
       // up to a second on the convergence lag. A failed write still fails the batch (retried).
-      const written = checkpoints.length > 0 ? store.writeCheckpoints(checkpoints) : undefined;
-      written?.catch(() => undefined);
+      if (checkpoints.length > 0) {
+        const written = store.writeCheckpoints(checkpoints).then(() => metrics.rollupCheckpoints.inc(checkpoints.length));
+        written.catch(() => undefined);
+        writes.push(written);
+      }
       const { changed } = await converged.setMany({ entries: group.map((ref, i) => ({ ref, value: folded[i]!.exact })), asOfMs });
       for (let i = 0; i < group.length; i++) {
         if (changed[i]) pubsub.publish({ namespace: ns.name, name: group[i]!.name, count: folded[i]!.exact, asOfMs });
       }
-      if (written) {
-        await written;
-        metrics.rollupCheckpoints.inc(checkpoints.length);
-      }
     }
+    onPublished?.();
+    await Promise.all(writes);
   };
 }

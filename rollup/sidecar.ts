@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../src/logger';
 import type { Metrics } from '../src/metrics';
 import { counterKey, type CounterRef } from '../src/model';
-import { CoalescingQueue } from './queue';
+import { CoalescingQueue, type Lane } from './queue';
 import type { PendingSource } from './pending';
 import type { Router } from './router';
 import type { RollupTrigger } from './trigger';
@@ -21,15 +21,23 @@ export interface SidecarOptions {
   exclusiveStore: boolean;
 }
 
-/** Does the work for one batch of counters: read, fold, checkpoint, cache, publish (RollupJob.run). */
-export type RollupWork = (refs: CounterRef[]) => Promise<void>;
+/**
+ * Does the work for one batch of counters: read, fold, cache, publish, checkpoint
+ * (RollupJob.run), calling onPublished once the converged values are out.
+ */
+export type RollupWork = (refs: CounterRef[], onPublished?: () => void) => Promise<void>;
+
+/** Batches per drainer whose checkpoint writes may still be running while the next is read. */
+export const WRITES_IN_FLIGHT = 4;
 
 /**
- * The in-process roll-up sidecar. Every write and read offers its counter here; XXHash
- * routes it to one of N bounded coalescing queues; one drainer per queue takes batches,
- * resizes them towards batchTargetMs, and after each batch pauses as long as the batch took,
- * so under load the roll-up gets at most about half of the time the request path leaves it
- * (back-pressure), while an idle service rolls a counter up within coalesceMs.
+ * The in-process roll-up sidecar. Every write and read offers its counter here (urgent), the
+ * sweeps offer theirs as background work; XXHash routes it to one of N bounded coalescing
+ * queues; one drainer per queue takes batches (urgent counters first) at most every
+ * coalesceMs while it keeps up, resizes them towards batchTargetMs unless a backlog waits,
+ * and after a full batch pauses as long as it took to converge, so a roll-up catching up
+ * gets at most about half of the time the request path leaves it (back-pressure), while an
+ * idle service rolls a counter up within coalesceMs.
  */
 export class RollupSidecar implements RollupTrigger {
   private readonly queues: CoalescingQueue[];
@@ -52,7 +60,7 @@ export class RollupSidecar implements RollupTrigger {
     private readonly route: Router,
     private readonly work: RollupWork,
     private readonly pending: PendingSource,
-    private readonly metrics: Pick<Metrics, 'rollupOffers' | 'rollupCounters' | 'rollupErrors' | 'rollupBatchSeconds' | 'queueDepth'>,
+    private readonly metrics: Pick<Metrics, 'rollupOffers' | 'rollupCounters' | 'rollupErrors' | 'rollupBatchSeconds' | 'rollupLagSeconds' | 'queueDepth'>,
     private readonly log: Pick<Logger, 'info' | 'warn'>,
   ) {
     this.queues = Array.from({ length: opts.queues }, () => new CoalescingQueue(opts.queueCapacity));
@@ -61,11 +69,15 @@ export class RollupSidecar implements RollupTrigger {
 
   /** Offers a counter for roll-up. Never blocks or throws: a full queue drops the offer. */
   notify(ref: CounterRef): void {
+    this.offer(ref, 'urgent');
+  }
+
+  private offer(ref: CounterRef, lane: Lane): void {
     if (this.stopped) return;
     const key = counterKey(ref);
     this.fresh.delete(key);
     if (this.inflight.has(key)) this.inflight.set(key, true);
-    const outcome = this.queues[this.route(key)]!.offer(key, ref);
+    const outcome = this.queues[this.route(key)]!.offer(key, ref, lane);
     this.metrics.rollupOffers.inc({ outcome });
   }
 
@@ -116,7 +128,7 @@ export class RollupSidecar implements RollupTrigger {
     this.sweeping = true;
     try {
       const refs = await this.pending({ all });
-      for (const ref of refs) this.notify(ref);
+      for (const ref of refs) this.offer(ref, 'background');
       if (all && refs.length > 0) this.log.info({ counters: refs.length }, 'queued counters left un-rolled by an earlier run');
     } catch (err) {
       this.log.warn({ err }, 'roll-up sweep failed; retrying on the next interval');
@@ -125,47 +137,92 @@ export class RollupSidecar implements RollupTrigger {
     }
   }
 
+  /**
+   * One queue's drainer. A batch's counters are converged once the job has published them
+   * (`onPublished`); their checkpoint writes then finish in the background while the next
+   * batch is read, up to WRITES_IN_FLIGHT batches per drainer (bounded memory and writer
+   * queue). The batch size and the back-pressure pause follow the time to publish: on the
+   * embedded store a checkpoint write waits on the writer thread behind appends, and counting
+   * that wait halved the batches and paused the drainer as long again, so the roll-up fell
+   * behind the writes it had to follow (queues full at 1M counters, lag of seconds).
+   */
   private async drain(q: CoalescingQueue, i: number): Promise<void> {
+    const writing = new Set<Promise<void>>();
+    let failed = false;
+    let lastStart = -Infinity;
+    let lastFull = false;
     for (;;) {
+      let idle = false;
       if (q.size === 0) {
-        if (this.stopped) return;
+        if (this.stopped) break;
         await q.nonEmpty();
-        if (this.stopped && q.size === 0) return;
-        if (this.opts.coalesceMs > 0 && !this.stopped) await this.pause(this.opts.coalesceMs);
+        if (this.stopped && q.size === 0) break;
+        idle = true;
+      }
+      // After waking, wait coalesceMs; and batches start at least coalesceMs apart unless the
+      // last one was full (a backlog): repeats of a counter coalesce meanwhile, and a drainer
+      // that keeps up costs a few store round trips a second, not one per offer.
+      const coalesceLeft = idle ? this.opts.coalesceMs : lastFull ? 0 : lastStart + this.opts.coalesceMs - performance.now();
+      if (coalesceLeft > 0 && !this.stopped) await this.pause(coalesceLeft);
+      while (writing.size >= WRITES_IN_FLIGHT) await Promise.race(writing);
+      // After a failure (of a read, or of a write that finished after its publish) wait for
+      // the store to recover: the retry pause.
+      if (failed) {
+        failed = false;
+        if (!this.stopped) await this.pause(Math.min(1000, this.opts.sweepIntervalMs));
       }
       const size = this.batchSize[i]!;
-      const batch = q.take(size);
+      const since: number[] = [];
+      const batch = q.take(size, since);
       const keys = batch.map(counterKey);
       for (const k of keys) this.inflight.set(k, false);
       const started = performance.now();
-      let failed = false;
-      try {
-        await this.work(batch);
-        this.metrics.rollupCounters.inc(batch.length);
-        // Bounded: past the queues' capacity, forget (reads then trigger roll-ups again).
-        if (this.fresh.size > this.opts.queues * this.opts.queueCapacity) this.fresh.clear();
-        const done = performance.now();
-        for (const k of keys) if (this.inflight.get(k) === false) this.fresh.set(k, done);
-      } catch (err) {
-        // The counters stay pending in the store; the sweeper offers them again.
-        this.metrics.rollupErrors.inc();
-        for (const k of keys) this.fresh.delete(k);
-        this.log.warn({ err, counters: batch.length }, 'roll-up batch failed');
-        failed = true;
-      }
-      for (const k of keys) this.inflight.delete(k);
-      const ms = performance.now() - started;
-      this.metrics.rollupBatchSeconds.observe(ms / 1000);
-      // Dynamic batch size: grow while full batches finish well under target, shrink above it.
-      if (ms > this.opts.batchTargetMs) this.batchSize[i] = Math.max(this.opts.batchMin, Math.floor(size / 2));
-      else if (batch.length === size && ms < this.opts.batchTargetMs / 2)
-        this.batchSize[i] = Math.min(this.opts.batchMax, size * 2);
+      lastStart = started;
+      lastFull = batch.length === size;
+      let published = NaN;
+      let onPublished!: () => void;
+      const converged = new Promise<void>((r) => (onPublished = r));
+      const done = this.work(batch, () => {
+        published = performance.now();
+        for (const t of since) if (!Number.isNaN(t)) this.metrics.rollupLagSeconds.observe((published - t) / 1000);
+        onPublished();
+      }).then(
+        () => {
+          this.metrics.rollupCounters.inc(batch.length);
+          // Bounded: past the queues' capacity, forget (reads then trigger roll-ups again).
+          if (this.fresh.size > this.opts.queues * this.opts.queueCapacity) this.fresh.clear();
+          const at = performance.now();
+          for (const k of keys) if (this.inflight.get(k) === false) this.fresh.set(k, at);
+        },
+        (err: unknown) => {
+          // The counters stay pending in the store; the sweeper offers them again.
+          this.metrics.rollupErrors.inc();
+          for (const k of keys) this.fresh.delete(k);
+          this.log.warn({ err, counters: batch.length }, 'roll-up batch failed');
+          failed = true;
+        },
+      ).finally(() => {
+        for (const k of keys) this.inflight.delete(k);
+        this.metrics.rollupBatchSeconds.observe((performance.now() - started) / 1000);
+        writing.delete(done);
+      });
+      writing.add(done);
+      await Promise.race([converged, done]);
+      const ms = (Number.isNaN(published) ? performance.now() : published) - started;
+      // Dynamic batch size: grow while full batches converge well under target, shrink above
+      // it, but never while a backlog waits: then a smaller batch only lowers the throughput
+      // (the counters wait in the queue instead), and the batches' time is mostly waiting on
+      // a busy store or machine, not their size.
+      if (ms > this.opts.batchTargetMs && q.size < size) this.batchSize[i] = Math.max(this.opts.batchMin, Math.floor(size / 2));
+      else if (lastFull && (ms < this.opts.batchTargetMs / 2 || q.size >= size)) this.batchSize[i] = Math.min(this.opts.batchMax, size * 2);
       if (this.stopped) continue;
-      // After a failure wait for the store to recover (the retry pause); else back-pressure:
-      // pace on the last batch's duration before taking the next one.
-      if (failed) await this.pause(Math.min(1000, this.opts.sweepIntervalMs));
-      else if (ms >= 1) await this.pause(Math.min(ms, 1000));
+      // Back-pressure: after a full batch (a backlog) pause as long as it took to converge before the next one, so
+      // a roll-up catching up takes at most about half the time. After a batch that emptied
+      // the queue there is nothing to pace: every counter offered is rolled up either way, and
+      // a pause would only add its length to the lag of the next ones.
+      if (!failed && lastFull && ms >= 1) await this.pause(Math.min(ms, 1000));
     }
+    await Promise.all(writing);
   }
 
   /** Sleeps ms, or less when stop() aborts. */

@@ -64,6 +64,12 @@ export function createMetrics() {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers: [registry],
     }),
+    rollupLagSeconds: new Histogram({
+      name: 'rollup_lag_seconds',
+      help: 'From the first write or read offering a counter to the roll-up to its converged value being published (roll-ups from sweeps are not observed).',
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    }),
     rollupErrors: new Counter({
       name: 'rollup_errors_total',
       help: 'Roll-up batches that failed (their counters are retried).',

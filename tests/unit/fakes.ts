@@ -119,6 +119,7 @@ export interface FakeMetrics {
   rollupCounters: FakeCounter;
   rollupCheckpoints: FakeCounter;
   rollupBatchSeconds: FakeHistogram;
+  rollupLagSeconds: FakeHistogram;
   rollupErrors: FakeCounter;
   subscriptions: FakeGauge;
   queueDepth: () => number;
@@ -132,6 +133,7 @@ export const fakeMetrics = (): FakeMetrics => ({
   rollupCounters: new FakeCounter(),
   rollupCheckpoints: new FakeCounter(),
   rollupBatchSeconds: new FakeHistogram(),
+  rollupLagSeconds: new FakeHistogram(),
   rollupErrors: new FakeCounter(),
   subscriptions: new FakeGauge(),
   queueDepth: () => 0,

@@ -223,4 +223,20 @@ describe('RollupJob.run', () => {
     await running;
     expect(metrics.rollupCheckpoints.calls).toEqual([{ labels: {}, n: 1 }]);
   });
+
+  it('calls onPublished once every namespace of the batch is published, before the checkpoint writes finish', async () => {
+    const store = fakeStore((_ref, settleUs) => snapshot({ count: 1n, checkpointUs: 1, lastWriteUs: 2, settled: { sum: 1n, events: 1 }, settleUs }));
+    const finishers: (() => void)[] = [];
+    store.writeCheckpoints.mockImplementation(() => new Promise<undefined>((resolve) => finishers.push(() => resolve(undefined))));
+    const { job, pubsub, metrics } = setup(store);
+    const seen: number[] = [];
+    const running = job.run([r('ev', 'a'), r('acc', 'b')], () => seen.push(pubsub.published.length));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(seen).toEqual([2]);
+    expect(metrics.rollupCheckpoints.calls).toEqual([]);
+    expect(finishers).toHaveLength(2);
+    for (const f of finishers) f();
+    await running;
+    expect(metrics.rollupCheckpoints.total()).toBe(2);
+  });
 });

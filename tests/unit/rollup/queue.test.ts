@@ -1,4 +1,4 @@
-import { CoalescingQueue } from '../../../rollup/queue';
+import { BACKGROUND_SHARE, CoalescingQueue } from '../../../rollup/queue';
 import { counterKey, type CounterRef } from '../../../src/model';
 
 const ref = (name: string): CounterRef => ({ namespace: 'ns', name });
@@ -169,5 +169,60 @@ describe('CoalescingQueue edge cases', () => {
     q.interrupt();
     await new Promise((r) => setImmediate(r));
     expect(woke).toBe(true);
+  });
+});
+
+describe('CoalescingQueue lanes', () => {
+  const bg = (q: CoalescingQueue, name: string) => q.offer(counterKey(ref(name)), ref(name), 'background');
+
+  it('takes urgent counters before background ones, each lane oldest first', () => {
+    const q = new CoalescingQueue(10);
+    bg(q, 's1');
+    bg(q, 's2');
+    offer(q, 'w1');
+    offer(q, 'w2');
+    expect(q.take(10)).toEqual([ref('w1'), ref('w2'), ref('s1'), ref('s2')]);
+  });
+
+  it(`keeps ${BACKGROUND_SHARE * 100}% of a batch for background work while both lanes wait`, () => {
+    const q = new CoalescingQueue(100);
+    for (const n of ['s1', 's2', 's3']) bg(q, n);
+    for (let i = 0; i < 10; i++) offer(q, `w${i}`);
+    expect(q.take(8).map((r) => r.name)).toEqual(['w0', 'w1', 'w2', 'w3', 'w4', 'w5', 's1', 's2']);
+    expect(q.take(8).map((r) => r.name)).toEqual(['w6', 'w7', 'w8', 'w9', 's3']);
+  });
+
+  it('moves a background counter to the urgent lane on an urgent offer, without a second entry', () => {
+    const q = new CoalescingQueue(10);
+    bg(q, 'a');
+    bg(q, 'b');
+    expect(offer(q, 'b')).toBe('coalesced');
+    expect(bg(q, 'b')).toBe('coalesced');
+    expect(q.size).toBe(2);
+    expect(q.take(10)).toEqual([ref('b'), ref('a')]);
+  });
+
+  it('bounds both lanes together', () => {
+    const q = new CoalescingQueue(2);
+    bg(q, 'a');
+    offer(q, 'b');
+    expect(offer(q, 'c')).toBe('dropped');
+    expect(bg(q, 'c')).toBe('dropped');
+    expect(q.size).toBe(2);
+  });
+
+  it("hands out each urgent counter's first offer time, NaN for background ones", () => {
+    const q = new CoalescingQueue(10);
+    q.offer(counterKey(ref('s')), ref('s'), 'background', 5);
+    q.offer(counterKey(ref('a')), ref('a'), 'urgent', 10);
+    q.offer(counterKey(ref('a')), ref('a'), 'urgent', 20);
+    q.offer(counterKey(ref('s')), ref('s'), 'urgent', 30);
+    const since: number[] = [];
+    expect(q.take(10, since)).toEqual([ref('a'), ref('s')]);
+    expect(since).toEqual([10, 30]);
+    q.offer(counterKey(ref('t')), ref('t'), 'background', 40);
+    const again: number[] = [];
+    q.take(10, again);
+    expect(again).toEqual([NaN]);
   });
 });
