@@ -57,7 +57,15 @@ export const LongScalar = new GraphQLScalarType<bigint, string>({
 // RFC 3339 with a zone designator; fractional seconds up to nanoseconds (kept to ms).
 const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/;
 
+/**
+ * The last string parsed and its instant: the items of one addCounts usually carry the same
+ * generation time, and validating it (two regex runs, three Dates) was ~4% of the main
+ * thread under addCounts of 200 items. Parsing is a pure function of the string.
+ */
+let lastParsed: { value: string; ms: number } | undefined;
+
 export function parseDateTime(value: unknown): Date {
+  if (lastParsed !== undefined && value === lastParsed.value) return new Date(lastParsed.ms);
   if (typeof value !== 'string' || !RFC3339.test(value)) {
     throw badInput(`DateTime must be an RFC 3339 string with a zone, e.g. 2024-10-05T14:48:00Z (got ${typeof value === 'string' ? JSON.stringify(clip(value)) : JSON.stringify(value)})`);
   }
@@ -68,6 +76,7 @@ export function parseDateTime(value: unknown): Date {
   if (Number.isNaN(d.getTime()) || mo! < 1 || mo! > 12 || da! < 1 || da! > daysInMonth || h! > 23) {
     throw badInput(`DateTime ${JSON.stringify(clip(value))} is not a valid instant`);
   }
+  lastParsed = { value, ms: d.getTime() };
   return d;
 }
 

@@ -63,13 +63,20 @@ export class DurableCounters {
       }
       return out;
     }
+    // The write metric once per mode and outcome, not per item (a labelled inc hashes its labels).
+    const tally = new Map<string, { mode: NamespaceConfig['mode']; outcome: 'applied' | 'duplicate'; n: number }>();
     admitted.forEach(({ i, ns, event }, j) => {
       const { applied } = results[j]!;
       this.guard.release(event, applied);
-      this.metrics.writes.inc({ mode: ns.mode, outcome: applied ? 'applied' : 'duplicate' });
+      const outcome = applied ? 'applied' : 'duplicate';
+      const key = `${ns.mode}/${outcome}`;
+      const t = tally.get(key);
+      if (t) t.n++;
+      else tally.set(key, { mode: ns.mode, outcome, n: 1 });
       this.rollup.notify(event);
       out.set(i, { counter: counterOf(ns, event.name), applied });
     });
+    for (const { mode, outcome, n } of tally.values()) this.metrics.writes.inc({ mode, outcome }, n);
     return out;
   }
 

@@ -1,6 +1,6 @@
-import { LRUCache } from 'lru-cache';
 import { CounterError, ErrorCode, unavailable } from '../errors';
 import { counterKey, inInt64, type CounterEvent, type CounterRef, type NamespaceConfig } from '../model';
+import { ClockMap } from './clockMap';
 
 /** Past this magnitude the local estimate is not trusted for the overflow check: read exactly. */
 const NEAR_EDGE = 1n << 62n;
@@ -77,12 +77,13 @@ export interface Observation {
  * rollup/fold.ts clamp).
  */
 export class OverflowGuard {
-  private readonly known: LRUCache<string, Known>;
+  private readonly known: ClockMap<Known>;
   private readonly inflight = new Map<string, { pos: bigint; neg: bigint }>();
   private readonly tickets = new WeakMap<CounterEvent, Ticket>();
 
+  /** Only admit and observe (a write, a read of the counter) count as a use of what is known of it. */
   constructor(maxCounters: number) {
-    this.known = new LRUCache({ max: maxCounters });
+    this.known = new ClockMap(maxCounters);
   }
 
   /**
@@ -97,7 +98,7 @@ export class OverflowGuard {
 
   /** A mark to take before an exact read of the counter, for `observe`. */
   mark(ref: CounterRef): Mark | undefined {
-    const k = this.known.get(counterKey(ref));
+    const k = this.known.peek(counterKey(ref));
     return k && { releasedPos: k.releasedPos, releasedNeg: k.releasedNeg, clearsReleased: k.clearsReleased };
   }
 
@@ -143,7 +144,7 @@ export class OverflowGuard {
   /** Whether the write can only be judged after an exact read of its counter. */
   needsExactBase(event: CounterEvent): boolean {
     const key = counterKey(event);
-    const k = this.known.get(key);
+    const k = this.known.peek(key);
     const f = this.inflight.get(key);
     return k === undefined || near(k.lo) || near(k.hi) || near(event.delta) || (f !== undefined && (near(f.pos) || near(f.neg)));
   }
@@ -180,7 +181,7 @@ export class OverflowGuard {
     this.tickets.delete(event);
     const key = counterKey(event);
     if (!ticket.void) this.hold(key, event.delta, -1n);
-    const k = this.known.get(key);
+    const k = this.known.peek(key);
     if (!applied || k === undefined || event.timeUs <= k.clearUs) return;
     const d = event.delta;
     if (d > 0n) k.releasedPos += d;
@@ -227,7 +228,7 @@ export class OverflowGuard {
     const ticket = this.tickets.get(event);
     if (ticket === undefined) return;
     this.tickets.delete(event);
-    const k = this.known.get(counterKey(event));
+    const k = this.known.peek(counterKey(event));
     if (ticket.void || k === undefined) return;
     k.clears = Math.max(0, k.clears - 1);
     k.clearsReleased++;
@@ -240,7 +241,7 @@ export class OverflowGuard {
    */
   bounds(ref: CounterRef): { lo: bigint; hi: bigint; pos: bigint; neg: bigint } | undefined {
     const key = counterKey(ref);
-    const k = this.known.get(key);
+    const k = this.known.peek(key);
     const f = this.inflight.get(key) ?? { pos: 0n, neg: 0n };
     return k && { lo: k.lo, hi: k.hi, pos: f.pos, neg: f.neg };
   }

@@ -14,7 +14,7 @@ import type {
 } from '../types';
 import { createDatabase, databaseFile, type Synchronous } from './database';
 import { GroupCommitter } from './groupCommit';
-import type { ReaderOp, ReaderResults, WriterOp, WriterResults } from './protocol';
+import { packEvents, type ReaderOp, type ReaderResults, type WriterOp, type WriterResults } from './protocol';
 import { SnapshotReader } from './snapshots';
 import { ThreadClient } from './thread';
 
@@ -22,6 +22,9 @@ type Stmt = Database.Statement<unknown[], unknown>;
 
 /** The writer connection's page cache unless configured (COUNTER_SQLITE_WRITER_CACHE_MB). */
 export const DEFAULT_WRITER_CACHE_MB = 16;
+
+const APPLIED: AppendResult = Object.freeze({ applied: true });
+const DUPLICATE: AppendResult = Object.freeze({ applied: false });
 
 /** Counters per purge transaction. */
 const PURGE_CHUNK = 500;
@@ -73,7 +76,10 @@ export class EmbeddedStore implements Store {
       rowNs: p('SELECT * FROM namespaces WHERE name = ?'),
       listDeleted: p('SELECT name, deleted_at FROM namespaces WHERE deleted_at IS NOT NULL ORDER BY name'),
     };
-    this.committer = new GroupCommitter((events) => this.writer.request({ op: 'append', events }));
+    this.committer = new GroupCommitter(async (events) => {
+      const applied = await this.writer.request({ op: 'append', events: packEvents(events) });
+      return Array.from(applied, (a) => (a === 1 ? APPLIED : DUPLICATE));
+    });
   }
 
   // ---- namespaces -------------------------------------------------------------------

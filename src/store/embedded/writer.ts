@@ -6,11 +6,11 @@
  * synchronous level). A failed transaction is rolled back and answered with its error.
  */
 import { workerData } from 'node:worker_threads';
-import { counterKey, type CounterEvent } from '../../model';
-import type { AppendResult, CheckpointWrite } from '../types';
+import { counterKey } from '../../model';
+import type { CheckpointWrite } from '../types';
 import { openDatabase } from './database';
 import { serveRequests } from './serve';
-import type { WriterOp, ThreadOptions, WriterResults } from './protocol';
+import type { PackedEvents, WriterOp, ThreadOptions, WriterResults } from './protocol';
 
 const { file, synchronous, writerCacheMb } = workerData as ThreadOptions;
 const db = openDatabase(file, synchronous);
@@ -53,25 +53,26 @@ const s = {
   removeRollups: db.prepare('DELETE FROM rollups WHERE namespace = ? AND counter IN (SELECT counter FROM rollups WHERE namespace = ? LIMIT ?)'),
 };
 
-function append(events: CounterEvent[]): AppendResult[] {
+function append(p: PackedEvents): Uint8Array {
   return db
     .transaction(() => {
-      const results: AppendResult[] = new Array(events.length);
+      const n = p.names.length;
+      const applied = new Uint8Array(n);
       // One checkpoint-row upsert per counter of the group (with its newest event), not one
       // per event: a hot counter's many writes in one group cost one.
-      const newest = new Map<string, CounterEvent>();
-      for (let i = 0; i < events.length; i++) {
-        const e = events[i]!;
-        const applied = s.insertEvent.run(e.namespace, e.name, e.timeUs, e.eventId, e.clear ? 1 : 0, e.delta).changes === 1;
-        if (applied) {
-          const key = counterKey(e);
-          const seen = newest.get(key);
-          if (!seen || e.timeUs > seen.timeUs) newest.set(key, e);
-        }
-        results[i] = { applied };
+      const newest = new Map<string, number>();
+      for (let i = 0; i < n; i++) {
+        const ns = p.namespaces[i]!;
+        const name = p.names[i]!;
+        const timeUs = p.timeUs[i]!;
+        if (s.insertEvent.run(ns, name, timeUs, p.eventIds[i]!, p.clear[i]!, p.delta[i]!).changes !== 1) continue;
+        applied[i] = 1;
+        const key = counterKey({ namespace: ns, name });
+        const seen = newest.get(key);
+        if (seen === undefined || timeUs > p.timeUs[seen]!) newest.set(key, i);
       }
-      for (const e of newest.values()) s.touchLastWrite.run(e.namespace, e.name, e.timeUs);
-      return results;
+      for (const i of newest.values()) s.touchLastWrite.run(p.namespaces[i]!, p.names[i]!, p.timeUs[i]!);
+      return applied;
     })
     .immediate();
 }

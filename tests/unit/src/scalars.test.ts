@@ -89,6 +89,17 @@ describe('DateTime', () => {
     '2024-10-05T14:48:00.Z',
   ])('refuses %j', (s) => badInput(() => parseDateTime(s)));
 
+  it('answers a repeated string with a Date of its own, and still refuses a bad one after it', () => {
+    const a = parseDateTime('2024-10-05T14:48:00.5Z');
+    const b = parseDateTime('2024-10-05T14:48:00.5Z');
+    expect(b).not.toBe(a);
+    expect(b.toISOString()).toBe('2024-10-05T14:48:00.500Z');
+    a.setTime(0); // a caller changing its Date changes nobody else's
+    expect(parseDateTime('2024-10-05T14:48:00.5Z').toISOString()).toBe('2024-10-05T14:48:00.500Z');
+    badInput(() => parseDateTime('2024-02-30T00:00:00Z'));
+    badInput(() => parseDateTime(1728139680000));
+  });
+
   it('refuses non-strings, as values and literals', () => {
     badInput(() => parseDateTime(1728139680000));
     badInput(() => parseDateTime(null));
