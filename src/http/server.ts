@@ -11,7 +11,7 @@ export interface HttpRoutes {
   graphql(req: http.IncomingMessage, res: http.ServerResponse, search: string): void;
   /** Throws when a backend cannot be reached (GET /readyz 503); else what is degraded but serving (200, named in the body). */
   ping(): Promise<string[] | void>;
-  metrics: Pick<Metrics, 'registry'>;
+  metrics: Pick<Metrics, 'registry' | 'connectionsRefused'>;
   /** The explorer (GET /graphql from a browser, its assets), when it is on. */
   explorer?: ExplorerRoute;
   /** GET /metrics: resolves when the caller may read them, else throws UNAUTHENTICATED/FORBIDDEN; absent: open. */
