@@ -9,3 +9,11 @@ import type { NamespaceConfig } from '../src/model';
 export function settleUs(ns: NamespaceConfig, skewMarginMs: number, nowMs = Date.now()): number {
   return msToUs(nowMs - ns.acceptLimitMs - skewMarginMs);
 }
+
+/**
+ * When (ms on the wall clock) the roll-up may first checkpoint past an event of `timeUs`:
+ * the event must be visible by then, or it would never be counted (see DurableCounters.add).
+ */
+export function settlesAtMs(ns: NamespaceConfig, skewMarginMs: number, timeUs: number): number {
+  return timeUs / 1000 + ns.acceptLimitMs + skewMarginMs;
+}

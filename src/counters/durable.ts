@@ -1,8 +1,8 @@
 import { countAfterClear, fold, newestClearUs } from '../../rollup/fold';
-import { settleUs } from '../../rollup/settle';
+import { settlesAtMs, settleUs } from '../../rollup/settle';
 import type { RollupTrigger } from '../../rollup/trigger';
 import type { ConvergedCache } from '../cache/types';
-import { unavailable, type CounterError } from '../errors';
+import { CounterError, ErrorCode, unavailable } from '../errors';
 import type { Metrics } from '../metrics';
 import { counterOf, type CounterEvent, type CounterRef, type NamespaceConfig } from '../model';
 import type { CounterSnapshot, EventStore } from '../store/types';
@@ -63,18 +63,33 @@ export class DurableCounters {
       }
       return out;
     }
+    // An event is stored, but counted only if it was visible before the roll-up could settle
+    // past its time; the store's answer proves it visible when it comes (an append committed
+    // or found). An answer after that time (a store or an event loop stalled for seconds)
+    // proves nothing: the write is not acknowledged (UNAVAILABLE, "unconfirmed").
+    const answeredMs = Date.now();
     // The write metric once per mode and outcome, not per item (a labelled inc hashes its labels).
-    const tally = new Map<string, { mode: NamespaceConfig['mode']; outcome: 'applied' | 'duplicate'; n: number }>();
+    const tally = new Map<string, { mode: NamespaceConfig['mode']; outcome: 'applied' | 'duplicate' | 'unconfirmed'; n: number }>();
     admitted.forEach(({ i, ns, event }, j) => {
       const { applied } = results[j]!;
       this.guard.release(event, applied);
-      const outcome = applied ? 'applied' : 'duplicate';
+      const late = answeredMs > settlesAtMs(ns, this.skewMarginMs, event.timeUs);
+      const outcome = late ? 'unconfirmed' : applied ? 'applied' : 'duplicate';
       const key = `${ns.mode}/${outcome}`;
       const t = tally.get(key);
       if (t) t.n++;
       else tally.set(key, { mode: ns.mode, outcome, n: 1 });
       this.rollup.notify(event);
-      out.set(i, { counter: counterOf(ns, event.name), applied });
+      out.set(
+        i,
+        late
+          ? new CounterError(
+              ErrorCode.Unavailable,
+              'the store confirmed this write after the roll-up may have settled past its time: it is stored, but may not be counted (not acknowledged)',
+              { lateMs: answeredMs - Math.round(settlesAtMs(ns, this.skewMarginMs, event.timeUs)) },
+            )
+          : { counter: counterOf(ns, event.name), applied },
+      );
     });
     for (const { mode, outcome, n } of tally.values()) this.metrics.writes.inc({ mode, outcome }, n);
     return out;

@@ -51,6 +51,22 @@ describe('DurableCounters.add', () => {
     expect(read.mock.calls.map(([q]) => q.settleUs)).toEqual([msToUs(NOW - 6000), msToUs(NOW - 3000)]);
   });
 
+  it('does not acknowledge a write the store confirmed only after the roll-up may have settled past it', async () => {
+    const { d, append, metrics } = setup();
+    // ev settles an event of time NOW at NOW + 5000 (accept limit) + 1000 (skew margin).
+    const inTime = event(ev, 'a', 1n, { timeUs: msToUs(NOW - 5999) });
+    const tooLate = event(ev, 'b', 1n, { timeUs: msToUs(NOW - 6001) });
+    append.mockImplementationOnce(async (events) => events.map(() => ({ applied: true })));
+    const out = await d.add(items([ev, inTime], [ev, tooLate]));
+    expect(out.get(0)).toMatchObject({ applied: true });
+    const refused = out.get(1) as CounterError;
+    expect(refused).toBeInstanceOf(CounterError);
+    expect(refused.code).toBe('UNAVAILABLE');
+    expect(refused.message).toMatch(/may not be counted/);
+    expect(metrics.writes.total({ outcome: 'unconfirmed' })).toBe(1);
+    expect(metrics.writes.total({ outcome: 'applied' })).toBe(1);
+  });
+
   it('does not read bases it already knows', async () => {
     const { d, read, guard } = setup();
     guard.observe(r('ev', 'a'), 10n);
