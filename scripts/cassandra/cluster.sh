@@ -58,6 +58,7 @@ start_node() {
   CASSANDRA_INITIAL_TOKEN="${TOKENS[$((n - 1))]}" \
   CASSANDRA_CLUSTER_NAME="counter-service-cluster" \
   CASSANDRA_SNITCH=GossipingPropertyFileSnitch \
+  CASSANDRA_COMMITLOG_SYNC=group \
   CASSANDRA_HEAP="$HEAP" \
   CASSANDRA_START_TIMEOUT="$TIMEOUT" \
   CASSANDRA_CLEAN=0 \

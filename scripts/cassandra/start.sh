@@ -15,6 +15,9 @@
 #   CASSANDRA_SEEDS          seed list, host:port,... (default $CASSANDRA_ADDRESS:$CASSANDRA_STORAGE_PORT)
 #   CASSANDRA_INITIAL_TOKEN  the node's one token (default 0; distinct per node of a cluster)
 #   CASSANDRA_CLUSTER_NAME   cluster_name (default counter-service-test)
+#   CASSANDRA_COMMITLOG_SYNC periodic (default: fsync every 10 s; a SIGKILL loses up to 10 s of
+#                            acknowledged writes on this node) or group (fsync before the ack,
+#                            15 ms windows; the cluster's nodes, which tests kill)
 #   CASSANDRA_SNITCH         SimpleSnitch (default) or GossipingPropertyFileSnitch (dc datacenter1,
 #                            rack rack1: sorts the node itself first among replicas)
 #   CASSANDRA_START_TIMEOUT  seconds to wait for CQL (default 180)
@@ -34,6 +37,12 @@ CASSANDRA_SEEDS="${CASSANDRA_SEEDS:-$CASSANDRA_ADDRESS:$CASSANDRA_STORAGE_PORT}"
 CASSANDRA_INITIAL_TOKEN="${CASSANDRA_INITIAL_TOKEN:-0}"
 CASSANDRA_CLUSTER_NAME="${CASSANDRA_CLUSTER_NAME:-counter-service-test}"
 CASSANDRA_SNITCH="${CASSANDRA_SNITCH:-SimpleSnitch}"
+CASSANDRA_COMMITLOG_SYNC="${CASSANDRA_COMMITLOG_SYNC:-periodic}"
+case "$CASSANDRA_COMMITLOG_SYNC" in
+  periodic) COMMITLOG_LINES='commitlog_sync: periodic\ncommitlog_sync_period: 10000ms' ;;
+  group) COMMITLOG_LINES='commitlog_sync: group\ncommitlog_sync_group_window: 15ms' ;;
+  *) echo "[cassandra] FAILED: CASSANDRA_COMMITLOG_SYNC must be periodic or group, got '$CASSANDRA_COMMITLOG_SYNC'" >&2; exit 1 ;;
+esac
 CASSANDRA_START_TIMEOUT="${CASSANDRA_START_TIMEOUT:-180}"
 CASSANDRA_HEAP="${CASSANDRA_HEAP:-1g}"
 CASSANDRA_CLEAN="${CASSANDRA_CLEAN:-0}"
@@ -170,6 +179,7 @@ sed -e "s|@DATA_DIR@|$CASSANDRA_DATA_DIR|g" \
     -e "s|@SEEDS@|$CASSANDRA_SEEDS|g" \
     -e "s|@CLUSTER_NAME@|$CASSANDRA_CLUSTER_NAME|g" \
     -e "s|@SNITCH@|$CASSANDRA_SNITCH|g" \
+    -e "s|@COMMITLOG_SYNC@|$COMMITLOG_LINES|g" \
     "$SCRIPT_DIR/cassandra.yaml.template" >"$YAML"
 if grep -q '@[A-Z_]*@' "$YAML"; then fail "unfilled placeholder in $YAML"; fi
 RACKDC="$CASSANDRA_DATA_DIR/cassandra-rackdc.properties"
