@@ -1,17 +1,19 @@
 import type { IncomingMessage, Server } from 'node:http';
-import { GraphQLError, type DocumentNode, type ExecutionArgs, type GraphQLSchema } from 'graphql';
+import { createSourceEventStream, execute, GraphQLError, type DocumentNode, type ExecutionArgs, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import { WebSocketServer } from 'ws';
 import type { Config } from '../config';
 import type { RequestContext } from '../../resolvers/context';
 import { connectionAuthorization } from '../auth/credentials';
 import { unauthenticated } from '../auth/errors';
-import { expired, type Principal } from '../auth/principal';
+import { expired, scopeKey, type Principal } from '../auth/principal';
 import { CounterError, ErrorCode } from '../errors';
 import { withCode, type OperationLimits } from '../limits';
 import type { Logger } from '../logger';
 import { DocumentCache } from './documentCache';
 import { keepCounterErrorCode, withRequestErrorCode, type FormatError } from './formatError';
 import { OriginPolicy } from './origins';
+import { WsFanOut } from './wsFanOut';
+import { isTappable } from '../stream';
 import { serveGraphqlWs, type WsExtra } from './wsTransport';
 
 /** What a connection told us in `connection_init`, and the upgrade request it came on. */
@@ -114,6 +116,16 @@ export function attachWebSocket(server: Server, opts: WebSocketOptions): WebSock
     (text) => limits.parse(text),
     (_schema, doc) => limits.validate(doc),
   );
+  // A `next` payload as graphql-ws would write it (onNext below): `{data}`, errors formatted after it.
+  const payloadJson = (result: ExecutionResult): string => {
+    const { errors, ...rest } = result;
+    return JSON.stringify(errors ? { ...rest, errors: format(errors) } : rest);
+  };
+  // One execution and one payload per value for the subscribers watching it alike (see WsFanOut).
+  const fanOut = new WsFanOut((args, value) => {
+    const result = execute({ ...args, rootValue: value });
+    return result instanceof Promise ? result.then(payloadJson) : payloadJson(result);
+  });
 
   const server$ = serveGraphqlWs<Record<string, unknown>>(
     wss,
@@ -153,6 +165,15 @@ export function attachWebSocket(server: Server, opts: WebSocketOptions): WebSock
         }
         return checkOperation(limits, documents, opts.schema, payload);
       },
+      // The subscribe field's stream of raw values only: onOperation executes them where they are delivered.
+      subscribe: (args) => createSourceEventStream(args) as Promise<ExecutionResult | AsyncIterable<ExecutionResult>>,
+      onOperation: (ctx, id, _payload, args, result) => {
+        if (!isTappable(result)) return isAsyncIterable(result) ? executeEach(result, args) : undefined;
+        // Completed while it was set up: graphql-ws returns the stream (nothing was sent).
+        if (!(id in ctx.subscriptions)) return undefined;
+        const principal = (ctx as Ctx).extra.principal;
+        return fanOut.deliver(result, args, principal ? scopeKey(principal) : '', (ctx as Ctx).extra.socket, id);
+      },
       onNext: (_ctx, _id, _payload, _args, result) => {
         if (!result.errors) return;
         const { errors, ...rest } = result;
@@ -179,6 +200,30 @@ export function attachWebSocket(server: Server, opts: WebSocketOptions): WebSock
       await server$.dispose();
     },
   };
+}
+
+const isAsyncIterable = (value: unknown): value is AsyncIterable<unknown> =>
+  typeof value === 'object' && value !== null && typeof (value as Partial<AsyncIterable<unknown>>)[Symbol.asyncIterator] === 'function';
+
+/**
+ * A subscription stream that cannot be tapped (none today): each value executed for this
+ * subscriber alone, as graphql-js's `subscribe` does; its return() reaches the stream at once.
+ */
+function executeEach(source: AsyncIterable<unknown>, args: ExecutionArgs): AsyncIterableIterator<ExecutionResult> {
+  const it = source[Symbol.asyncIterator]();
+  const mapped: AsyncIterableIterator<ExecutionResult> = {
+    next: async () => {
+      const r = await it.next();
+      return r.done ? { value: undefined, done: true } : { value: await execute({ ...args, rootValue: r.value }), done: false };
+    },
+    return: async () => (await it.return?.(), { value: undefined, done: true }),
+    throw: async (err: unknown) => {
+      await it.return?.();
+      throw err;
+    },
+    [Symbol.asyncIterator]: () => mapped,
+  };
+  return mapped;
 }
 
 /**
