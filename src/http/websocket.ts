@@ -53,6 +53,8 @@ export interface WebSocketOptions {
 
 export interface WebSocketEndpoint {
   readonly wss: WebSocketServer;
+  /** Channels of the shared fan-out alive: one per counter and operation watched (see WsFanOut; for tests). */
+  channels(): number;
   /**
    * Closes every connection with 1001 Going Away (which ends their subscriptions), waits a
    * short grace for the closing handshakes, then drops the sockets that did not answer (a
@@ -186,6 +188,7 @@ export function attachWebSocket(server: Server, opts: WebSocketOptions): WebSock
 
   return {
     wss,
+    channels: () => fanOut.size,
     dispose: async () => {
       const sockets = [...wss.clients];
       const closed = Promise.all(
