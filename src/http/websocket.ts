@@ -75,12 +75,19 @@ type Ctx = { connectionParams?: Readonly<Record<string, unknown>>; extra: Extra;
  * GraphQL over websocket (graphql-transport-ws, the graphql-ws protocol) on the HTTP
  * server's port at /graphql.
  *
- * Back-pressure: graphql-ws awaits `socket.send` before it pulls the next value from a
- * subscription's iterator, and `ws` calls the send callback only once the frame was handed
- * to the kernel. A client that stops reading therefore stalls its own subscriptions after
- * one frame, and their LatestValueIterators conflate (latest value wins) meanwhile: the
- * server holds at most one unsent value and one in-flight frame per subscription. Nothing
- * here may buffer on its own (no permessage-deflate: ws queues frames while compressing).
+ * Subscription values do not go through graphql-ws's per-operation loop: a stream that can
+ * be tapped (counterUpdated's) is delivered by WsFanOut, which executes and serialises each
+ * value once for every subscriber watching the counter with the same operation, variables
+ * and scopes, and writes each one's `next` frame itself (graphql-ws still runs the protocol:
+ * subscribe, the checks below, complete, errors, close).
+ *
+ * Back-pressure: a subscriber has one frame in flight at a time; `ws` calls the send
+ * callback only once the frame was handed to the kernel. A client that stops reading
+ * therefore stalls its own subscriptions after one frame, the newest value waiting
+ * meanwhile (latest wins): the server holds at most one unsent value and one in-flight
+ * frame per subscription, and the other subscribers of the counter are not held back.
+ * Nothing here may buffer on its own (no permessage-deflate: ws queues frames while
+ * compressing).
  */
 export function attachWebSocket(server: Server, opts: WebSocketOptions): WebSocketEndpoint {
   const { config, log } = opts;

@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import type { DocumentNode, ExecutionArgs } from 'graphql';
 import type { WebSocket } from 'ws';
 import type { Tappable } from '../stream';
@@ -9,6 +10,45 @@ import type { Tappable } from '../stream';
 export type Render = (args: ExecutionArgs, value: unknown) => string | Promise<string>;
 
 const NONE: unique symbol = Symbol('no value');
+const TEXT = { binary: false };
+/** The rest of a `next` frame after its payload. */
+const CLOSE = '}';
+
+/**
+ * The TCP socket under a `ws` WebSocket, when a frame written there goes out in order with
+ * ws's own: its sender idle (state DEFAULT, nothing queued: without permessage-deflate and
+ * blobs it always is). ws 8's private fields (ws is pinned); anything else, ws.send.
+ */
+function rawSocket(ws: WebSocket): Socket | undefined {
+  const w = ws as unknown as { _socket?: Socket | null; _sender?: { _state?: number; _queue?: unknown[] } | null };
+  const sender = w._sender;
+  if (!w._socket || !sender || sender._state !== 0 || (sender._queue?.length ?? 0) > 0) return undefined;
+  return w._socket;
+}
+
+/**
+ * One unmasked, final text frame (RFC 6455 5.2) of `prefix` then `payload`, in one buffer:
+ * one write per frame, where ws.send makes a header and a body (a writev of two, through
+ * cork/uncork) and re-encodes a string it is given.
+ */
+export function textFrame(prefix: Buffer, payload: Buffer): Buffer {
+  const length = prefix.length + payload.length;
+  const header = length < 126 ? 2 : length < 65536 ? 4 : 10;
+  const frame = Buffer.allocUnsafe(header + length);
+  frame[0] = 0x81;
+  if (header === 2) frame[1] = length;
+  else if (header === 4) {
+    frame[1] = 126;
+    frame.writeUInt16BE(length, 2);
+  } else {
+    frame[1] = 127;
+    frame.writeUInt32BE(Math.floor(length / 2 ** 32), 2);
+    frame.writeUInt32BE(length % 2 ** 32, 6);
+  }
+  prefix.copy(frame, header);
+  payload.copy(frame, header + prefix.length);
+  return frame;
+}
 
 /**
  * The subscribers of one source (a counter's feed) that watch it with the same operation:
@@ -19,9 +59,9 @@ const NONE: unique symbol = Symbol('no value');
 class Channel {
   members = 0;
   private v1: unknown = NONE;
-  private p1: string | Promise<string> = '';
+  private p1: Buffer | Promise<Buffer> = Buffer.alloc(0);
   private v2: unknown = NONE;
-  private p2: string | Promise<string> = '';
+  private p2: Buffer | Promise<Buffer> = Buffer.alloc(0);
 
   constructor(
     readonly args: ExecutionArgs,
@@ -29,10 +69,12 @@ class Channel {
     readonly release: () => void,
   ) {}
 
-  payload(value: unknown): string | Promise<string> {
+  /** The payload's bytes and the frame's closing brace, shared by every member's frame. */
+  payload(value: unknown): Buffer | Promise<Buffer> {
     if (value === this.v1) return this.p1;
     if (value === this.v2) return this.p2;
-    const p = this.render(this.args, value);
+    const text = this.render(this.args, value);
+    const p = typeof text === 'string' ? Buffer.from(text + CLOSE) : text.then((t) => Buffer.from(t + CLOSE));
     this.v2 = this.v1;
     this.p2 = this.p1;
     this.v1 = value;
@@ -54,7 +96,7 @@ class Channel {
  * return() (a `complete` from the client, the socket's close) ends the stream.
  */
 class Member implements AsyncIterableIterator<never> {
-  private readonly prefix: string;
+  private readonly prefix: Buffer;
   /** A frame in flight or a value being rendered: the next value waits. */
   private busy = false;
   private waiting: unknown = NONE;
@@ -63,7 +105,7 @@ class Member implements AsyncIterableIterator<never> {
   private finished = false;
   private failure: unknown;
   private waiter: { resolve: (r: IteratorResult<never>) => void; reject: (err: unknown) => void } | undefined;
-  private readonly sent = (err?: Error): void => {
+  private readonly sent = (err?: Error | null): void => {
     this.busy = false;
     if (err || this.finished) return; // a failed socket closes, which ends the operation
     this.drain();
@@ -75,7 +117,7 @@ class Member implements AsyncIterableIterator<never> {
     private readonly channel: Channel,
     private readonly stream: Tappable<unknown>,
   ) {
-    this.prefix = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
+    this.prefix = Buffer.from(`{"id":${JSON.stringify(id)},"type":"next","payload":`);
   }
 
   offer(value: unknown): void {
@@ -124,7 +166,7 @@ class Member implements AsyncIterableIterator<never> {
 
   private send(value: unknown): void {
     const p = this.channel.payload(value);
-    if (typeof p === 'string') return this.write(p);
+    if (Buffer.isBuffer(p)) return this.write(p);
     this.busy = true;
     p.then(
       (text) => {
@@ -135,11 +177,13 @@ class Member implements AsyncIterableIterator<never> {
     );
   }
 
-  private write(text: string): void {
+  private write(payload: Buffer): void {
     // A closed socket: graphql-ws returns its operations, which stops this one.
     if (this.socket.readyState !== this.socket.OPEN) return;
     this.busy = true;
-    this.socket.send(this.prefix + text + '}', this.sent);
+    const raw = rawSocket(this.socket);
+    if (raw) raw.write(textFrame(this.prefix, payload), this.sent);
+    else this.socket.send(Buffer.concat([this.prefix, payload]), TEXT, this.sent);
   }
 
   /** Ended from this side (graphql-ws, or a failed rendering): nothing more is written. */

@@ -1,6 +1,6 @@
 import { parse, type ExecutionArgs } from 'graphql';
-import type { WebSocket } from 'ws';
-import { WsFanOut } from '../../../../src/http/wsFanOut';
+import ws, { type WebSocket } from 'ws';
+import { textFrame, WsFanOut } from '../../../../src/http/wsFanOut';
 import type { Tappable } from '../../../../src/stream';
 
 /** A socket whose sends complete only when told (a client reading at its own pace). */
@@ -9,8 +9,9 @@ class FakeSocket {
   readyState = 1;
   readonly frames: string[] = [];
   private readonly callbacks: ((err?: Error) => void)[] = [];
-  send(data: string, cb?: (err?: Error) => void): void {
-    this.frames.push(data);
+  send(data: Buffer, opts: { binary?: boolean }, cb?: (err?: Error) => void): void {
+    expect(opts.binary).toBe(false);
+    this.frames.push(String(data));
     if (cb) this.callbacks.push(cb);
   }
   /** The kernel took every frame sent so far. */
@@ -194,5 +195,18 @@ describe('WsFanOut', () => {
     await expect(next).rejects.toThrow('boom');
     expect(st.returned).toBe(true);
     expect(fan.size).toBe(0);
+  });
+});
+
+/** ws's own framing (exported at runtime, not in its types). */
+const Sender = (ws as unknown as { Sender: { frame(data: Buffer, options: Record<string, unknown>): Buffer[] } }).Sender;
+
+describe('textFrame', () => {
+  it.each([0, 1, 125, 126, 1000, 65535, 65536, 70_000])('frames %i bytes exactly as ws does', (n) => {
+    const prefix = Buffer.from('{"id":"1","type":"next","payload":');
+    const payload = Buffer.alloc(Math.max(0, n - prefix.length), 'x');
+    const body = Buffer.concat([prefix, payload]);
+    const expected = Buffer.concat(Sender.frame(body, { fin: true, opcode: 1, mask: false, readOnly: true, rsv1: false }));
+    expect(textFrame(prefix, payload).equals(expected)).toBe(true);
   });
 });
