@@ -6,7 +6,7 @@ import { createRollup, type Rollup } from '../rollup';
 import { NAMESPACE_RELIST_MS } from '../rollup/namespaces';
 import { buildSchema } from '../resolvers';
 import type { RequestContext } from '../resolvers/context';
-import { createLoaders } from '../resolvers/loaders';
+import { createLoaders, type Loaders } from '../resolvers/loaders';
 import { createAuthenticator } from './auth/authenticator';
 import { forbidden, unauthenticated } from './auth/errors';
 import { can, OPEN, type Principal } from './auth/principal';
@@ -126,7 +126,20 @@ export async function createApp(config: Config): Promise<App> {
         throw err;
       }),
   };
-  const context = async (principal: Principal = OPEN): Promise<RequestContext> => ({ service, namespaces, loaders: createLoaders(service, namespaces), principal });
+  // Loaders made on first use: a websocket subscription's own context only runs its subscribe
+  // (its values are executed once per channel, src/http/wsFanOut.ts), so 10,000 subscriptions
+  // do not hold 20,000 DataLoaders.
+  const context = async (principal: Principal = OPEN): Promise<RequestContext> => {
+    let loaders: Loaders | undefined;
+    return {
+      service,
+      namespaces,
+      principal,
+      get loaders(): Loaders {
+        return (loaders ??= createLoaders(service, namespaces));
+      },
+    };
+  };
   // A websocket operation's caller is the connection's; with access control on there is always one (checked at connection_init).
   const wsPrincipal = (p: Principal | undefined): Principal => {
     if (p) return p;

@@ -11,9 +11,14 @@ export async function post(url: string, body: unknown): Promise<{ data?: unknown
   return (await res.json()) as { data?: unknown; errors?: unknown[] };
 }
 
-/** A graphql-ws client on the service's /graphql websocket. */
+/**
+ * A graphql-ws client on the service's /graphql websocket. A connection that fails (on a
+ * loaded machine thousands of handshakes overflow the accept queue: the kernel resets some)
+ * is retried a few times, resubscribing; the measured values are the counter's, monotone,
+ * so a resubscribed client is measured as any other.
+ */
 export function wsClient(url: string): Client {
-  return createClient({ url: url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, lazy: false, retryAttempts: 0 });
+  return createClient({ url: url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, lazy: false, retryAttempts: 5, shouldRetry: () => true });
 }
 
 /** Subscribes to one counter; onValue gets every count (as bigint) with its arrival time. */

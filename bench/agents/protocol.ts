@@ -81,6 +81,8 @@ export interface LagResult {
   /** subscribers only: spread from the first subscriber seeing a value to each other one. */
   fanout?: LatencySummary;
   connected?: number;
+  /** subscribers only: frames received after each client's first value (the deliveries the writes caused). */
+  frames?: number;
 }
 
 /** What an agent sends the runner: progress every second, then a result or an error. */

@@ -42,6 +42,9 @@ export async function runSubscribers(t: SubscribersTask): Promise<LagResult> {
     await sleep(t.writeIntervalMs);
   }
   await sleep(2000);
+  // The deliveries are over: the runner samples the service's CPU now (before the clients leave).
+  send({ type: 'progress', elapsedS: (t.writes * t.writeIntervalMs) / 1000 + 2, done: t.writes, rate: 0 });
+  const frames = receipts.reduce((n, mine) => n + Math.max(0, mine.length - 1), 0);
   const lag = new Samples();
   const fanout = new Samples();
   let timeouts = 0;
@@ -63,5 +66,5 @@ export async function runSubscribers(t: SubscribersTask): Promise<LagResult> {
   }
   seen.forEach((times, k) => times.forEach((at) => fanout.add(at - first[k]!)));
   await Promise.all(clients.map((c) => c.dispose()));
-  return { type: 'lag', lag: lag.summary(), fanout: fanout.summary(), timeouts, connected: ready };
+  return { type: 'lag', lag: lag.summary(), fanout: fanout.summary(), timeouts, connected: ready, frames };
 }

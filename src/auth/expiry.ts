@@ -1,8 +1,12 @@
+import { isTappable, type Tappable } from '../stream';
+
 /**
  * A subscription lives as long as the credentials it was started with: `untilExpiry` passes
  * the source's values through until `expiresAtMs`, then ends the source (releasing what it
  * holds: its pub/sub listener, the subscriptions gauge) and yields EXPIRED once, which the
- * field resolver turns into an UNAUTHENTICATED error; the stream then completes.
+ * field resolver turns into an UNAUTHENTICATED error; the stream then completes. A tappable
+ * source gives a tappable stream (see Tappable): tapped, values pass to the sink until the
+ * expiry, which hands the sink EXPIRED, ends the source, then ends the stream.
  */
 export const EXPIRED: unique symbol = Symbol('credentials expired');
 export type Expired = typeof EXPIRED;
@@ -39,7 +43,7 @@ export function untilExpiry<T>(
     clearTimeout(timer);
     await source.return?.();
   };
-  const it: AsyncIterableIterator<T | Expired> = {
+  const it: AsyncIterableIterator<T | Expired> & Partial<Tappable<T | Expired>> = {
     async next() {
       if (state === 'done') return { value: undefined, done: true };
       if (state === 'live') {
@@ -67,5 +71,34 @@ export function untilExpiry<T>(
       return it;
     },
   };
+  if (isTappable<T>(source)) {
+    Object.assign(it, {
+      source: source.source,
+      tap(sink: (value: T | Expired) => void, end: () => void): void {
+        let ended = false;
+        const endOnce = (): void => {
+          if (ended) return;
+          ended = true;
+          end();
+        };
+        void expiry.then(() => {
+          if (state !== 'expired') return;
+          sink(EXPIRED);
+          void finish();
+          endOnce();
+        });
+        source.tap((value) => {
+          if (state === 'live') sink(value);
+        }, () => {
+          // The source ended by itself, or was returned (this stream's return, or expiry's finish).
+          if (state === 'live') state = 'done';
+          if (state === 'done') {
+            clearTimeout(timer);
+            endOnce();
+          }
+        });
+      },
+    });
+  }
   return it;
 }

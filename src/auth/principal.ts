@@ -48,3 +48,20 @@ export function canAny(principal: Principal, level: Level): boolean {
 
 /** Have the credentials run out at `nowMs`? */
 export const expired = (principal: Principal, nowMs: number): boolean => principal.expiresAtMs !== undefined && nowMs >= principal.expiresAtMs;
+
+const scopeKeys = new WeakMap<Principal, string>();
+
+/**
+ * What a principal may do, as a string: equal for two principals with the same grants
+ * (whoever they are and whenever they expire). Results that depend on the caller only
+ * through its grants may be shared by callers with the same key (src/http/wsFanOut.ts).
+ */
+export function scopeKey(principal: Principal): string {
+  let key = scopeKeys.get(principal);
+  if (key === undefined) {
+    const each = [...principal.namespaces].map(([ns, level]) => `${JSON.stringify(ns)}:${level}`).sort();
+    key = `${principal.global ?? '-'}|${each.join(',')}`;
+    scopeKeys.set(principal, key);
+  }
+  return key;
+}

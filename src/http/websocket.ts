@@ -1,11 +1,11 @@
 import type { IncomingMessage, Server } from 'node:http';
-import { GraphQLError, type DocumentNode, type ExecutionArgs, type GraphQLSchema } from 'graphql';
+import { createSourceEventStream, execute, GraphQLError, type DocumentNode, type ExecutionArgs, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import { WebSocketServer } from 'ws';
 import type { Config } from '../config';
 import type { RequestContext } from '../../resolvers/context';
 import { connectionAuthorization } from '../auth/credentials';
 import { unauthenticated } from '../auth/errors';
-import { expired, type Principal } from '../auth/principal';
+import { expired, scopeKey, type Principal } from '../auth/principal';
 import { CounterError, ErrorCode } from '../errors';
 import { withCode, type OperationLimits } from '../limits';
 import type { Logger } from '../logger';
@@ -13,6 +13,8 @@ import type { Metrics } from '../metrics';
 import { DocumentCache } from './documentCache';
 import { keepCounterErrorCode, withRequestErrorCode, type FormatError } from './formatError';
 import { OriginPolicy } from './origins';
+import { WsFanOut } from './wsFanOut';
+import { isTappable } from '../stream';
 import { serveGraphqlWs, type WsExtra } from './wsTransport';
 
 /** What a connection told us in `connection_init`, and the upgrade request it came on. */
@@ -54,6 +56,8 @@ export interface WebSocketOptions {
 
 export interface WebSocketEndpoint {
   readonly wss: WebSocketServer;
+  /** Channels of the shared fan-out alive: one per counter and operation watched (see WsFanOut; for tests). */
+  channels(): number;
   /**
    * Closes every connection with 1001 Going Away (which ends their subscriptions), waits a
    * short grace for the closing handshakes, then drops the sockets that did not answer (a
@@ -74,12 +78,19 @@ type Ctx = { connectionParams?: Readonly<Record<string, unknown>>; extra: Extra;
  * GraphQL over websocket (graphql-transport-ws, the graphql-ws protocol) on the HTTP
  * server's port at /graphql.
  *
- * Back-pressure: graphql-ws awaits `socket.send` before it pulls the next value from a
- * subscription's iterator, and `ws` calls the send callback only once the frame was handed
- * to the kernel. A client that stops reading therefore stalls its own subscriptions after
- * one frame, and their LatestValueIterators conflate (latest value wins) meanwhile: the
- * server holds at most one unsent value and one in-flight frame per subscription. Nothing
- * here may buffer on its own (no permessage-deflate: ws queues frames while compressing).
+ * Subscription values do not go through graphql-ws's per-operation loop: a stream that can
+ * be tapped (counterUpdated's) is delivered by WsFanOut, which executes and serialises each
+ * value once for every subscriber watching the counter with the same operation, variables
+ * and scopes, and writes each one's `next` frame itself (graphql-ws still runs the protocol:
+ * subscribe, the checks below, complete, errors, close).
+ *
+ * Back-pressure: a subscriber has one frame in flight at a time; `ws` calls the send
+ * callback only once the frame was handed to the kernel. A client that stops reading
+ * therefore stalls its own subscriptions after one frame, the newest value waiting
+ * meanwhile (latest wins): the server holds at most one unsent value and one in-flight
+ * frame per subscription, and the other subscribers of the counter are not held back.
+ * Nothing here may buffer on its own (no permessage-deflate: ws queues frames while
+ * compressing).
  */
 export function attachWebSocket(server: Server, opts: WebSocketOptions): WebSocketEndpoint {
   const { config, log } = opts;
@@ -123,6 +134,16 @@ export function attachWebSocket(server: Server, opts: WebSocketOptions): WebSock
     (text) => limits.parse(text),
     (_schema, doc) => limits.validate(doc),
   );
+  // A `next` payload as graphql-ws would write it (onNext below): `{data}`, errors formatted after it.
+  const payloadJson = (result: ExecutionResult): string => {
+    const { errors, ...rest } = result;
+    return JSON.stringify(errors ? { ...rest, errors: format(errors) } : rest);
+  };
+  // One execution and one payload per value for the subscribers watching it alike (see WsFanOut).
+  const fanOut = new WsFanOut((args, value) => {
+    const result = execute({ ...args, rootValue: value });
+    return result instanceof Promise ? result.then(payloadJson) : payloadJson(result);
+  });
 
   const server$ = serveGraphqlWs<Record<string, unknown>>(
     wss,
@@ -162,6 +183,15 @@ export function attachWebSocket(server: Server, opts: WebSocketOptions): WebSock
         }
         return checkOperation(limits, documents, opts.schema, payload);
       },
+      // The subscribe field's stream of raw values only: onOperation executes them where they are delivered.
+      subscribe: (args) => createSourceEventStream(args) as Promise<ExecutionResult | AsyncIterable<ExecutionResult>>,
+      onOperation: (ctx, id, _payload, args, result) => {
+        if (!isTappable(result)) return isAsyncIterable(result) ? executeEach(result, args) : undefined;
+        // Completed while it was set up: graphql-ws returns the stream (nothing was sent).
+        if (!(id in ctx.subscriptions)) return undefined;
+        const principal = (ctx as Ctx).extra.principal;
+        return fanOut.deliver(result, args, principal ? scopeKey(principal) : '', (ctx as Ctx).extra.socket, id);
+      },
       onNext: (_ctx, _id, _payload, _args, result) => {
         if (!result.errors) return;
         const { errors, ...rest } = result;
@@ -174,6 +204,7 @@ export function attachWebSocket(server: Server, opts: WebSocketOptions): WebSock
 
   return {
     wss,
+    channels: () => fanOut.size,
     dispose: async () => {
       const sockets = [...wss.clients];
       const closed = Promise.all(
@@ -188,6 +219,30 @@ export function attachWebSocket(server: Server, opts: WebSocketOptions): WebSock
       await server$.dispose();
     },
   };
+}
+
+const isAsyncIterable = (value: unknown): value is AsyncIterable<unknown> =>
+  typeof value === 'object' && value !== null && typeof (value as Partial<AsyncIterable<unknown>>)[Symbol.asyncIterator] === 'function';
+
+/**
+ * A subscription stream that cannot be tapped (none today): each value executed for this
+ * subscriber alone, as graphql-js's `subscribe` does; its return() reaches the stream at once.
+ */
+function executeEach(source: AsyncIterable<unknown>, args: ExecutionArgs): AsyncIterableIterator<ExecutionResult> {
+  const it = source[Symbol.asyncIterator]();
+  const mapped: AsyncIterableIterator<ExecutionResult> = {
+    next: async () => {
+      const r = await it.next();
+      return r.done ? { value: undefined, done: true } : { value: await execute({ ...args, rootValue: r.value }), done: false };
+    },
+    return: async () => (await it.return?.(), { value: undefined, done: true }),
+    throw: async (err: unknown) => {
+      await it.return?.();
+      throw err;
+    },
+    [Symbol.asyncIterator]: () => mapped,
+  };
+  return mapped;
 }
 
 /**

@@ -18,7 +18,9 @@ export interface FanOutHooks {
  * run before the next: 10,000 subscribers called at once held 10,000 deliveries' objects
  * alive together, long enough to be promoted to the old generation, ~27 KB each (~275 MB of
  * heap per update at 10,000 subscribers). 500 at a time keeps them young and short-lived,
- * and lets the first sockets write while the others are still being called.
+ * and lets the first sockets write while the others are still being called. (Subscribers
+ * now share one listener per counter, the Watcher's feed, which chunks its own fan-out the
+ * same way: this bounds any other many-listener use.)
  */
 export const FAN_OUT_CHUNK = 500;
 

@@ -518,6 +518,33 @@ describe('credentials that run out', () => {
       await ws.client.dispose();
     }
   });
+  it('one subscriber whose token runs out ends alone: the others watching the same counter the same way go on', async () => {
+    // Same scope, same operation, same counter: one channel of the shared fan-out (src/http/wsFanOut.ts).
+    const exp = Math.floor(Date.now() / 1000) + 2;
+    const short = wsCaller(s.url, { authorization: bearer(await mint('counters:read', { exp })) });
+    const long = [0, 1].map(() => wsCaller(s.url, { authorization: bearer(tokens.read) }));
+    try {
+      for (const c of [short, ...long]) expect(await c.acked).toBe(true);
+      const ending = watch(short.client, THIS, 'shared-expiry');
+      const going = long.map((c) => watch(c.client, THIS, 'shared-expiry'));
+      for (const r of [ending, ...going]) await r.waitForCount('0');
+      expect((await ending.waitForError(10_000)).extensions?.code).toBe('UNAUTHENTICATED');
+      await waitFor(() => ending.completed, 3000);
+      expect(ending.counts).toEqual(['0']);
+
+      const w = await admin.gql(`mutation { addCount(input: {namespace: "${THIS}", name: "shared-expiry", delta: 4}) { applied } }`);
+      expect(w.errors).toBeUndefined();
+      for (const r of going) {
+        await r.waitForCount('4');
+        expect(r.errors).toEqual([]);
+        expect(r.completed).toBe(false);
+      }
+      expect(ending.counts).toEqual(['0']);
+      expect(ending.errors.map((e) => e.extensions?.code)).toEqual(['UNAUTHENTICATED']);
+    } finally {
+      await Promise.all([short, ...long].map((c) => c.client.dispose()));
+    }
+  });
 });
 
 describe('subscriptions through a router by HTTP callback (callbackSpec=1.0)', () => {
