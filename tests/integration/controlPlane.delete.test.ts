@@ -16,7 +16,9 @@ const DELETE = `mutation ($n: String!) { deleteNamespace(name: $n) { name status
 const ADD = `mutation ($i: AddCountInput!) { addCount(input: $i) { applied counter { count } } }`;
 const COUNT = `query ($ns: String!, $n: String!) { counter(namespace: $ns, name: $n) { count } }`;
 const CREATE = `mutation ($i: NamespaceInput!) { createNamespace(input: $i) { name mode } }`;
-const GRACE_MS = 300;
+// Long enough that the deletes and the checks after them (a dozen requests) fit in it on a
+// loaded machine: 300 ms did not, and the "not free yet" check then raced the removal.
+const GRACE_MS = 3000;
 const MODES = ['BEST_EFFORT', 'EVENTUAL', 'ACCURATE'] as const;
 
 type Gql = TestServer['gql'];
