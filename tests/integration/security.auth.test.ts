@@ -479,7 +479,7 @@ describe('/metrics, /healthz and /readyz', () => {
       const noScope = await gqlAs(open.url, bearer(await mint('other:scope')), `{ namespace(name: "${THIS}") { name } }`);
       expect(noScope.errors?.map((e) => e.extensions?.code)).toEqual(['FORBIDDEN']);
       expect(await metric(open.url, 'auth_refusals_total', { code: 'UNAUTHENTICATED' })).toBe(1);
-      for (const labels of [{ code: 'FORBIDDEN' }, {}]) expect(await metric(open.url, 'graphql_errors_total', labels)).toBe(1);
+      for (const labels of [{ code: 'FORBIDDEN' }, {}] as Record<string, string>[]) expect(await metric(open.url, 'graphql_errors_total', labels)).toBe(1);
     } finally {
       await open.stop();
     }

@@ -25,22 +25,41 @@ export async function fixLayout(
   log: Pick<Logger, 'warn'>,
 ): Promise<Layout> {
   const layout = { ...wanted };
-  for (const key of Object.keys(wanted) as (keyof Layout)[]) {
-    const r = await client.execute(`INSERT INTO settings (name, value) VALUES (?, ?) IF NOT EXISTS`, [key, String(wanted[key])], {
-      prepare: true,
-      consistency: writeConsistency,
-      serialConsistency: types.consistencies.localSerial,
-      // an LWT: a second run could answer "not applied" for its own first
-      isIdempotent: false,
-    });
-    const row = r.first();
-    if (row && row['[applied]'] === false) {
-      const stored = Number(row['value']);
-      if (stored !== wanted[key]) log.warn({ setting: key, configured: wanted[key], stored }, 'keeping the stored Cassandra layout setting');
-      layout[key] = stored;
-    }
+  const keys = Object.keys(wanted) as (keyof Layout)[];
+  // Every start after the first finds the settings with a plain read: no Paxos round, which
+  // with a node down (or one just killed and not yet seen down) can time out and fail the start.
+  const found = await client.execute(`SELECT name, value FROM settings WHERE name IN ?`, [keys], { prepare: true, consistency: writeConsistency });
+  const stored = new Map(found.rows.map((row) => [row['name'] as string, Number(row['value'])]));
+  for (const key of keys) {
+    const value = stored.get(key) ?? (await fixOne(client, key, wanted[key], writeConsistency));
+    if (value !== wanted[key]) log.warn({ setting: key, configured: wanted[key], stored: value }, 'keeping the stored Cassandra layout setting');
+    layout[key] = value;
   }
   return layout;
+}
+
+/** LWT attempts at fixing one setting: a timed-out one may have applied, and a rerun then reads it back. */
+const FIX_ATTEMPTS = 5;
+
+/** Writes a setting unless one is stored (LWT), and returns the stored value. */
+async function fixOne(client: cassandra.Client, key: string, value: number, writeConsistency: number): Promise<number> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const r = await client.execute(`INSERT INTO settings (name, value) VALUES (?, ?) IF NOT EXISTS`, [key, String(value)], {
+        prepare: true,
+        consistency: writeConsistency,
+        serialConsistency: types.consistencies.localSerial,
+        // Never retried by the driver: a second run could answer "not applied" for its own first,
+        // which this loop handles by taking the stored value.
+        isIdempotent: false,
+      });
+      const row = r.first();
+      return row && row['[applied]'] === false ? Number(row['value']) : value;
+    } catch (err) {
+      if (attempt >= FIX_ATTEMPTS) throw err;
+      await new Promise((r) => setTimeout(r, 500 * attempt));
+    }
+  }
 }
 
 /** The time bucket of an event time (part of the events partition key). */
