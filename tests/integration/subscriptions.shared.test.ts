@@ -2,7 +2,7 @@ import { setImmediate as tick } from 'node:timers/promises';
 import type { Client } from 'graphql-ws';
 import type WebSocket from 'ws';
 import { createNamespace, startServer, waitFor, type TestServer } from './helpers/server';
-import { COUNTER_UPDATED, rawConnection, watch, wsClient, type Recorder } from './helpers/subscriptions';
+import { clientPool, COUNTER_UPDATED, rawConnection, watch, type Recorder } from './helpers/subscriptions';
 
 /**
  * The shared fan-out (src/http/wsFanOut.ts): subscribers of one counter watching it with the
@@ -11,12 +11,8 @@ import { COUNTER_UPDATED, rawConnection, watch, wsClient, type Recorder } from '
  */
 describe('counterUpdated shared fan-out', () => {
   let s: TestServer;
-  const clients: Client[] = [];
-  const client = (): Client => {
-    const c = wsClient(s.url);
-    clients.push(c);
-    return c;
-  };
+  const pool = clientPool(() => s.url);
+  const client = (): Client => pool.client();
 
   beforeAll(async () => {
     // Every best-effort write publishes (no throttle); keepalive far away (a paused client cannot answer pings).
@@ -24,7 +20,7 @@ describe('counterUpdated shared fan-out', () => {
     await createNamespace(s, 'shared', 'BEST_EFFORT');
   });
   afterEach(async () => {
-    await Promise.all(clients.splice(0).map((c) => c.dispose()));
+    await pool.disposeAll();
   });
   afterAll(() => s.stop());
 
@@ -77,7 +73,7 @@ describe('counterUpdated shared fan-out', () => {
     }
     expect(other.counts).toEqual(['0']);
 
-    await Promise.all(clients.splice(0).map((c) => c.dispose()));
+    await pool.disposeAll();
     await waitFor(() => s.app.websocket.channels() === 0 && s.app.backends.pubsub.activeCounters() === 0, 5000);
   });
 

@@ -1,6 +1,6 @@
 import type { Client } from 'graphql-ws';
 import { createNamespace, metric, startServer, waitFor, type TestServer } from './helpers/server';
-import { activeTimers, watch, wsClient, type Recorder } from './helpers/subscriptions';
+import { activeTimers, clientPool, watch, wsClient, type Recorder } from './helpers/subscriptions';
 
 /**
  * Subscription.counterUpdated over graphql-ws against the real service on loopback: real
@@ -8,19 +8,15 @@ import { activeTimers, watch, wsClient, type Recorder } from './helpers/subscrip
  */
 describe('counterUpdated subscriptions', () => {
   let s: TestServer;
-  const clients: Client[] = [];
-  const client = (): Client => {
-    const c = wsClient(s.url);
-    clients.push(c);
-    return c;
-  };
+  const pool = clientPool(() => s.url);
+  const client = (): Client => pool.client();
 
   beforeAll(async () => {
     s = await startServer();
     for (const mode of ['BEST_EFFORT', 'EVENTUAL', 'ACCURATE'] as const) await createNamespace(s, `live_${mode.toLowerCase()}`, mode);
   });
   afterEach(async () => {
-    await Promise.all(clients.splice(0).map((c) => c.dispose()));
+    await pool.disposeAll();
   });
   afterAll(() => s.stop());
 

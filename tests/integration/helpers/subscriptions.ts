@@ -18,6 +18,24 @@ export function wsClient(httpUrl: string, connectionParams?: Record<string, unkn
   });
 }
 
+/**
+ * The graphql-ws clients of a test file: `client()` opens one on the server `url()` names,
+ * `disposeAll()` (in afterEach) closes every one opened since.
+ */
+export function clientPool(url: () => string): { client(): Client; disposeAll(): Promise<void> } {
+  const clients: Client[] = [];
+  return {
+    client() {
+      const c = wsClient(url());
+      clients.push(c);
+      return c;
+    },
+    async disposeAll() {
+      await Promise.all(clients.splice(0).map((c) => c.dispose()));
+    },
+  };
+}
+
 export const COUNTER_UPDATED = `subscription ($namespace: String!, $name: String!) {
   counterUpdated(namespace: $namespace, name: $name) { namespace name mode count }
 }`;
