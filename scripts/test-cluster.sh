@@ -22,11 +22,13 @@ export CASSANDRA_KEYSPACE="cluster_$(date +%s)"
 # Skew margin above the 2 s write timeout, as docs/operations.md advises for Cassandra.
 export ROLLUP_SKEW_MARGIN_MS=3000
 
-# Redis, in this one place: the single Redis on 127.0.0.1:6379 for now (the Redis Cluster of
-# `start cluster` takes over with REDIS_CLUSTER_NODES).
+# Redis, in this one place: the servers of every suite on the Redis Cluster of `start cluster`
+# (REDIS_CLUSTER_NODES; never with REDIS_URL, which the config refuses beside it); the
+# single Redis on 6379 only for the suites that test a Redis client directly (TEST_REDIS_URL).
 scripts/redis/start.sh
 export TEST_REDIS_URL="${TEST_REDIS_URL:-redis://127.0.0.1:${REDIS_PORT:-6379}}"
-export REDIS_URL="$TEST_REDIS_URL"
+unset REDIS_URL
+export REDIS_CLUSTER_NODES="${REDIS_CLUSTER_NODES:-$(for p in ${REDIS_CLUSTER_PORTS:-6381 6382 6383}; do printf '127.0.0.1:%s,' "$p"; done | sed 's/,$//')}"
 export REDIS_KEY_PREFIX="cluster-test-$(date +%s):"
 
 set +e

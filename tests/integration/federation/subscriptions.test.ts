@@ -57,18 +57,18 @@ class RouterStub {
 }
 
 /** What the router POSTs to the subgraph to start a callback subscription. */
-async function subscribeByCallback(s: TestServer, router: RouterStub, id: string, name: string, namespace = 'fed_subs', heartbeatIntervalMs = 100) {
-  const res = await fetch(s.url, {
+async function postCallbackSubscription(url: string, name: string, subscription: { callbackUrl: string; subscriptionId: string; verifier: string; heartbeatIntervalMs: number }, namespace = 'fed_subs') {
+  const res = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', accept: 'application/json;callbackSpec=1.0' },
-    body: JSON.stringify({
-      query: SUB,
-      variables: { namespace, name },
-      extensions: { subscription: { callbackUrl: router.url(id), subscriptionId: id, verifier: `v-${id}`, heartbeatIntervalMs } },
-    }),
+    body: JSON.stringify({ query: SUB, variables: { namespace, name }, extensions: { subscription } }),
   });
-  return { status: res.status, body: (await res.json()) as { data?: unknown; errors?: unknown[] } };
+  return { status: res.status, body: (await res.json()) as { data?: unknown; errors?: { message: string; extensions?: { code?: string } }[] } };
 }
+
+/** A callback subscription with the router stub's URL and verifier for `id`. */
+const subscribeByCallback = (s: TestServer, router: RouterStub, id: string, name: string, namespace = 'fed_subs', heartbeatIntervalMs = 100) =>
+  postCallbackSubscription(s.url, name, { callbackUrl: router.url(id), subscriptionId: id, verifier: `v-${id}`, heartbeatIntervalMs }, namespace);
 
 const add = async (s: TestServer, name: string, delta: number): Promise<void> => {
   const r = await s.gql(`mutation ($name: String!, $delta: Long!) { addCount(input: {namespace: "fed_subs", name: $name, delta: $delta}) { applied } }`, {
@@ -158,19 +158,10 @@ describe('subscriptions through a router', () => {
 
     it('refuses the subscription when the router’s check fails (4xx other than 404)', async () => {
       // A check that the router refuses outright (here: a wrong verifier, 400) fails the request.
-      const res = await fetch(s.url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/json;callbackSpec=1.0' },
-        body: JSON.stringify({
-          query: SUB,
-          variables: { namespace: 'fed_subs', name: 'cb5' },
-          extensions: { subscription: { callbackUrl: router.url('sub-5b'), subscriptionId: 'sub-5b', verifier: 'forged', heartbeatIntervalMs: 100 } },
-        }),
-      });
+      const res = await postCallbackSubscription(s.url, 'cb5', { callbackUrl: router.url('sub-5b'), subscriptionId: 'sub-5b', verifier: 'forged', heartbeatIntervalMs: 100 });
       // The request's callback is refused: a 4xx with a stable code, never a server error.
       expect(res.status).toBe(400);
-      const { errors } = (await res.json()) as { errors: { extensions?: { code?: string } }[] };
-      expect(errors.map((e) => e.extensions?.code)).toEqual(['BAD_REQUEST']);
+      expect(res.body.errors?.map((e) => e.extensions?.code)).toEqual(['BAD_REQUEST']);
       await new Promise((res) => setTimeout(res, 300));
       expect(router.of('sub-5b').map((m) => m.action)).toEqual(['check']);
     });
@@ -209,7 +200,7 @@ describe('subscriptions through a router', () => {
   describe('SUBSCRIPTION_CALLBACK_HOSTS', () => {
     const refusedCodes = async (r: Awaited<ReturnType<typeof subscribeByCallback>>) => {
       expect(r.status).toBe(400);
-      return (r.body.errors as { message: string; extensions?: { code?: string } }[]).map((e) => [e.extensions?.code, e.message]);
+      return (r.body.errors ?? []).map((e) => [e.extensions?.code, e.message]);
     };
 
     it('refuses a callback to a host not listed, before calling it', async () => {
@@ -258,18 +249,10 @@ describe('subscriptions through a router', () => {
       const other = await startServer({ SUBSCRIPTION_CALLBACK_HOSTS: `127.0.0.1:${bouncerPort}` });
       try {
         await createNamespace(other, 'fed_subs', 'EVENTUAL');
-        const res = await fetch(other.url, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', accept: 'application/json;callbackSpec=1.0' },
-          body: JSON.stringify({
-            query: SUB,
-            variables: { namespace: 'fed_subs', name: 'cbh4' },
-            extensions: { subscription: { callbackUrl: `http://127.0.0.1:${bouncerPort}/callback/sub-h4`, subscriptionId: 'sub-h4', verifier: 'v-sub-h4', heartbeatIntervalMs: 100 } },
-          }),
-        });
+        const callbackUrl = `http://127.0.0.1:${bouncerPort}/callback/sub-h4`;
+        const res = await postCallbackSubscription(other.url, 'cbh4', { callbackUrl, subscriptionId: 'sub-h4', verifier: 'v-sub-h4', heartbeatIntervalMs: 100 });
         expect(res.status).toBe(400);
-        const { errors } = (await res.json()) as { errors: { extensions?: { code?: string } }[] };
-        expect(errors.map((e) => e.extensions?.code)).toEqual(['BAD_REQUEST']);
+        expect(res.body.errors?.map((e) => e.extensions?.code)).toEqual(['BAD_REQUEST']);
         await new Promise((r) => setTimeout(r, 300));
         expect(router.of('sub-h4')).toEqual([]);
       } finally {
