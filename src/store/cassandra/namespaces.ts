@@ -24,6 +24,8 @@ export class NamespaceTable {
   /** Retention (events' TTL) and accept limit per namespace, as last read or written here (an update through another instance arrives with the next listing). */
   private readonly retention = new Map<string, number>();
   private readonly acceptLimit = new Map<string, number>();
+  /** The reads of a namespace's settings in flight: concurrent appends to a namespace not yet cached share one. */
+  private readonly loading = new Map<string, Promise<NamespaceConfig | undefined>>();
 
   constructor(private readonly cql: CqlSession) {}
 
@@ -129,7 +131,7 @@ export class NamespaceTable {
   /** The TTL of a namespace's events: its retention, within what Cassandra accepts. */
   async ttlFor(namespace: string): Promise<number> {
     let s = this.retention.get(namespace);
-    if (s === undefined) s = (await this.get(namespace))?.retentionSeconds ?? DEFAULT_RETENTION_SECONDS;
+    if (s === undefined) s = (await this.load(namespace))?.retentionSeconds ?? DEFAULT_RETENTION_SECONDS;
     return Math.max(1, Math.min(MAX_TTL_SECONDS, s));
   }
 
@@ -140,8 +142,22 @@ export class NamespaceTable {
    */
   async keyTtlFor(namespace: string): Promise<number> {
     let ms = this.acceptLimit.get(namespace);
-    if (ms === undefined) ms = (await this.get(namespace))?.acceptLimitMs ?? DEFAULT_ACCEPT_LIMIT_MS;
+    if (ms === undefined) ms = (await this.load(namespace))?.acceptLimitMs ?? DEFAULT_ACCEPT_LIMIT_MS;
     return Math.ceil((2 * ms) / 1000) + KEY_TTL_SLACK_S;
+  }
+
+  /**
+   * One read per namespace at a time for the settings an append needs: the first burst of a
+   * process (hundreds of concurrent appends) would otherwise read the row once per append,
+   * twice (retention and accept limit), and could push appends past their pre-insert budget.
+   */
+  private load(namespace: string): Promise<NamespaceConfig | undefined> {
+    let p = this.loading.get(namespace);
+    if (!p) {
+      p = this.get(namespace).finally(() => this.loading.delete(namespace));
+      this.loading.set(namespace, p);
+    }
+    return p;
   }
 
   private toNamespace(row: cassandra.types.Row): NamespaceConfig {

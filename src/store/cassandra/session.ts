@@ -7,8 +7,31 @@ const { types } = cassandra;
 /** The Cassandra store's settings (CASSANDRA_* variables, see src/config.ts). */
 export type CassandraOptions = Config['cassandra'];
 
-/** The driver's code for a configured consistency name (LOCAL_QUORUM etc., validated by the config). */
-export const consistency = (name: string): number => types.consistencies[name as keyof typeof types.consistencies] as number;
+type ConsistencyName = CassandraOptions['readConsistency'];
+
+/**
+ * The driver's code per configured name. The driver's own table is keyed in camelCase
+ * (`localQuorum`), so looking the configured `LOCAL_QUORUM` up in it gives undefined, and a
+ * query with `consistency: undefined` silently runs at the driver's default, LOCAL_ONE: on
+ * one node the same, on three nodes reads that miss acknowledged writes.
+ */
+const CODES: Record<ConsistencyName, number> = {
+  ONE: types.consistencies.one,
+  TWO: types.consistencies.two,
+  THREE: types.consistencies.three,
+  QUORUM: types.consistencies.quorum,
+  ALL: types.consistencies.all,
+  LOCAL_QUORUM: types.consistencies.localQuorum,
+  EACH_QUORUM: types.consistencies.eachQuorum,
+  LOCAL_ONE: types.consistencies.localOne,
+};
+
+/** The driver's code for a configured consistency name (validated by the config); throws on any other. */
+export function consistency(name: ConsistencyName): number {
+  const code = CODES[name];
+  if (code === undefined) throw new Error(`unknown Cassandra consistency level ${JSON.stringify(name)}`);
+  return code;
+}
 
 /**
  * How every query of the store runs: prepared, marked idempotent so the driver may retry it,
