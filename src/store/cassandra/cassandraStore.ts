@@ -14,7 +14,7 @@ import type {
 } from '../types';
 import { EventAppender } from './append';
 import { CheckpointTable } from './checkpoints';
-import { connectClient, migrate } from './connect';
+import { connectClient, DDL_OPTIONS, migrate } from './connect';
 import type { Layout } from './layout';
 import { NamespaceTable } from './namespaces';
 import { NamespaceRemoval } from './removal';
@@ -149,6 +149,6 @@ export class CassandraStore implements Store {
 
   /** Drops a keyspace (tests' cleanup). */
   async dropKeyspace(keyspace: string): Promise<void> {
-    await this.client.execute(`DROP KEYSPACE IF EXISTS ${keyspace}`);
+    await this.client.execute(`DROP KEYSPACE IF EXISTS ${keyspace}`, [], DDL_OPTIONS);
   }
 }

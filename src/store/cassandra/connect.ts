@@ -16,6 +16,17 @@ const READ_TIMEOUT_MS = 12_000;
 const SCHEMA_AGREEMENT_S = 60;
 
 /**
+ * A schema change runs once, on one coordinator: never speculated nor retried on another
+ * node while it may still be running there. Two coordinators applying the same
+ * `CREATE TABLE IF NOT EXISTS` at once each give the table an id of their own; the cluster
+ * keeps one, and a node left with the other rejects the table's writes ("Attempting to mutate
+ * non-existant table", then "Unknown CF" on a later DROP, which wedges that node's schema).
+ * Seen on the 3-node test cluster when the driver speculated a DDL that took over 500 ms.
+ * So: not idempotent for the driver, and a timeout long enough for a loaded cluster.
+ */
+export const DDL_OPTIONS: cassandra.QueryOptions = { isIdempotent: false, prepare: false, readTimeout: 60_000 };
+
+/**
  * The CQL port of the nodes the driver discovers: it reads none from system.peers and takes
  * this one for every peer, so a cluster on another port than 9042 is reached on its own.
  */
@@ -45,7 +56,9 @@ export async function connectClient(opts: CassandraOptions): Promise<cassandra.C
     // bigint columns decode to and encode from JS bigint: counts stay exact over 64 bits.
     encoding: { useBigIntAsLong: true },
     socketOptions: { connectTimeout: CONNECT_TIMEOUT_MS, readTimeout: READ_TIMEOUT_MS },
-    queryOptions: { prepare: true, isIdempotent: true },
+    // Idempotence is stated by each statement (reads and the store's writes say so; DDL and
+    // LWTs must not be retried elsewhere): the driver's default, false, for anything else.
+    queryOptions: { prepare: true },
     // Every request counted by statement (cassandra_requests_total): cheap, so always on.
     requestTracker: new CountingTracker(),
     ...(opts.username ? { credentials: { username: opts.username, password: opts.password ?? '' } } : {}),
@@ -98,13 +111,13 @@ export async function migrate(client: cassandra.Client, opts: CassandraOptions, 
   const ks = opts.keyspace;
   const wc = consistency(opts.writeConsistency);
   const ddl = async (cql: string): Promise<void> => {
-    await client.execute(cql);
+    await client.execute(cql, [], DDL_OPTIONS);
     await awaitSchemaAgreement(client, cql);
   };
   await ddl(`CREATE KEYSPACE IF NOT EXISTS ${ks} WITH replication = {'class': 'NetworkTopologyStrategy', '${opts.localDataCenter}': ${opts.replicationFactor}}`);
   await client.execute(`USE ${ks}`);
   await ddl(SCHEMA_VERSION_TABLE);
-  const vr = await client.execute(`SELECT version FROM schema_version WHERE id = 'schema'`, [], { consistency: types.consistencies.localQuorum });
+  const vr = await client.execute(`SELECT version FROM schema_version WHERE id = 'schema'`, [], { isIdempotent: true, consistency: types.consistencies.localQuorum });
   const version = (vr.first()?.['version'] as number | undefined) ?? 0;
   const steps = migrations();
   for (let v = version; v < steps.length; v++) {

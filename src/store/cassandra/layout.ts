@@ -28,7 +28,7 @@ export async function fixLayout(
   const keys = Object.keys(wanted) as (keyof Layout)[];
   // Every start after the first finds the settings with a plain read: no Paxos round, which
   // with a node down (or one just killed and not yet seen down) can time out and fail the start.
-  const found = await client.execute(`SELECT name, value FROM settings WHERE name IN ?`, [keys], { prepare: true, consistency: writeConsistency });
+  const found = await client.execute(`SELECT name, value FROM settings WHERE name IN ?`, [keys], { prepare: true, isIdempotent: true, consistency: writeConsistency });
   const stored = new Map(found.rows.map((row) => [row['name'] as string, Number(row['value'])]));
   for (const key of keys) {
     const value = stored.get(key) ?? (await fixOne(client, key, wanted[key], writeConsistency));
