@@ -115,7 +115,8 @@ export async function migrate(client: cassandra.Client, opts: CassandraOptions, 
     await awaitSchemaAgreement(client, cql);
   };
   await ddl(`CREATE KEYSPACE IF NOT EXISTS ${ks} WITH replication = {'class': 'NetworkTopologyStrategy', '${opts.localDataCenter}': ${opts.replicationFactor}}`);
-  await client.execute(`USE ${ks}`);
+  // Not prepared: a prepared USE is an unqualified statement Cassandra warns about on every connection that already uses the keyspace.
+  await client.execute(`USE ${ks}`, [], { prepare: false });
   await ddl(SCHEMA_VERSION_TABLE);
   const vr = await client.execute(`SELECT version FROM schema_version WHERE id = 'schema'`, [], { isIdempotent: true, consistency: types.consistencies.localQuorum });
   const version = (vr.first()?.['version'] as number | undefined) ?? 0;
