@@ -1,7 +1,9 @@
 /**
  * The Cassandra schema, applied in order at start; the `schema_version` table records how many
- * steps ran. Every statement is `IF NOT EXISTS`, so two instances starting at once on an
- * empty keyspace both succeed. Append new steps, never edit a released one.
+ * steps ran. Every statement is `IF NOT EXISTS`, so a start that finds a step done goes on;
+ * but two instances must not run the steps at once (two coordinators creating one table give
+ * it two ids, see ./connect.ts DDL_OPTIONS): start one first. Append new steps, never edit a
+ * released one.
  *
  * Tables (all in the configured keyspace):
  *
