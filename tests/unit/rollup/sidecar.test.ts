@@ -22,6 +22,20 @@ describe('RollupSidecar offers', () => {
     expect(s.depth()).toBe(2);
   });
 
+  it("notifyMany: one request's counters in one call, by the keys given, the metric counted once per outcome", () => {
+    const route = jest.fn<number, [string]>(() => 0);
+    const { s, metrics } = setup({ queueCapacity: 2 }, route);
+    const refs = ['a', 'a', 'b', 'c'].map(ref);
+    s.notifyMany(refs, refs.map(counterKey));
+    expect(route.mock.calls.map(([k]) => k)).toEqual(refs.map(counterKey));
+    expect(metrics.rollupOffers.calls.map((c) => [c.labels, c.n])).toEqual([
+      [{ outcome: 'queued' }, 2],
+      [{ outcome: 'coalesced' }, 1],
+      [{ outcome: 'dropped' }, 1],
+    ]);
+    expect(s.depth()).toBe(2);
+  });
+
   it('depth() sums all queues and start() exposes it as metrics.queueDepth', async () => {
     const { s, metrics } = setup({ queues: 3 }, (k) => k.length % 3);
     s.start();
