@@ -34,6 +34,11 @@ export class CoalescingQueue {
     return this.urgent.size + this.background.size;
   }
 
+  /** Whether the counter waits in either lane. */
+  has(key: string): boolean {
+    return this.urgent.has(key) || this.background.has(key);
+  }
+
   /**
    * Queues the counter. Only its namespace and name are kept: writes offer their whole event
    * (token, event id, delta), and a full set of queues holding those kept ~300 bytes more per

@@ -47,8 +47,13 @@ export class RollupSidecar implements RollupTrigger {
   private sweepTimer: NodeJS.Timeout | undefined;
   private sweeping = false;
   /**
-   * Counters whose last roll-up saw every write this instance made to them (key -> when it
-   * finished), and the counters of batches in flight (key -> written to since taken?).
+   * Counters whose last finished roll-up saw every write this instance made to them (key ->
+   * when it finished), and the counters of batches in flight (key -> written to since taken?).
+   * A write does not remove its counter from `fresh`: it is queued (or in flight) from then
+   * until its next roll-up, which sets or removes the entry, and a queued or in-flight counter
+   * is never judged fresh (notifyRead). Only a dropped offer, which nothing will roll up but
+   * the sweeper, removes it. (Removing it on every write was a look-up in a map of up to
+   * queues x capacity counters per item of a bulk write.)
    */
   private readonly fresh = new Map<string, number>();
   private readonly inflight = new Map<string, boolean>();
@@ -85,11 +90,11 @@ export class RollupSidecar implements RollupTrigger {
     let coalesced = 0;
     for (let i = 0; i < refs.length; i++) {
       const key = keys[i]!;
-      this.fresh.delete(key);
       if (this.inflight.has(key)) this.inflight.set(key, true);
       const outcome = this.queues[this.route(key)]!.offer(key, refs[i]!, lane, now);
       if (outcome === 'queued') queued++;
       else if (outcome === 'coalesced') coalesced++;
+      else this.fresh.delete(key);
     }
     const dropped = refs.length - queued - coalesced;
     if (queued > 0) this.metrics.rollupOffers.inc({ outcome: 'queued' }, queued);
@@ -106,8 +111,14 @@ export class RollupSidecar implements RollupTrigger {
    */
   notifyRead(ref: CounterRef): void {
     if (this.stopped) return;
-    const at = this.fresh.get(counterKey(ref));
-    if (at !== undefined && (this.opts.exclusiveStore || performance.now() - at < this.opts.sweepIntervalMs)) {
+    const key = counterKey(ref);
+    const at = this.fresh.get(key);
+    if (
+      at !== undefined &&
+      (this.opts.exclusiveStore || performance.now() - at < this.opts.sweepIntervalMs) &&
+      !this.inflight.has(key) &&
+      !this.queues[this.route(key)]!.has(key)
+    ) {
       this.metrics.rollupOffers.inc({ outcome: 'fresh' });
       return;
     }

@@ -62,9 +62,10 @@ export class DurableCounters {
       }
     }
     if (admitted.length === 0) return out;
+    const events = admitted.map((d) => d.event);
     let results: { applied: boolean }[];
     try {
-      results = await this.store.append(admitted.map((d) => d.event));
+      results = await this.store.append(events);
     } catch (err) {
       // The store refused the whole group (nothing of it written): each item gets the refusal.
       for (let j = 0; j < admitted.length; j++) {
@@ -103,10 +104,7 @@ export class DurableCounters {
           : { counter: counterOf(ns, event.name), applied },
       );
     }
-    this.rollup.notifyMany(
-      admitted.map((d) => d.event),
-      admittedKeys,
-    );
+    this.rollup.notifyMany(events, admittedKeys);
     for (const [mode, [applied, duplicate, unconfirmed]] of tally) {
       if (applied > 0) this.metrics.writes.inc({ mode, outcome: 'applied' }, applied);
       if (duplicate > 0) this.metrics.writes.inc({ mode, outcome: 'duplicate' }, duplicate);

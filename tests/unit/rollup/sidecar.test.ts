@@ -301,6 +301,19 @@ describe('RollupSidecar notifyRead', () => {
     expect(offers(metrics, 'coalesced')).toBe(1);
   });
 
+  it('a write whose offer is dropped (queue full) makes the next read offer it again', async () => {
+    const { s, metrics } = setup({ exclusiveStore: true, queueCapacity: 1 });
+    s.start();
+    s.notify(ref('a'));
+    await jest.advanceTimersByTimeAsync(25); // a rolled up: fresh
+    s.notify(ref('b')); // fills the queue
+    s.notify(ref('a')); // dropped: nothing will roll a up but the sweeper
+    expect(offers(metrics, 'dropped')).toBe(1);
+    s.notifyRead(ref('a'));
+    expect(offers(metrics, 'fresh')).toBe(0);
+    expect(offers(metrics, 'dropped')).toBe(2); // offered again (the queue is still full)
+  });
+
   it('a write while its batch is in flight keeps the counter from being marked fresh', async () => {
     const control = setup({ exclusiveStore: true, batchTargetMs: 1000 });
     const written = setup({ exclusiveStore: true, batchTargetMs: 1000 });
