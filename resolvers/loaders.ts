@@ -6,6 +6,8 @@ import { counterKey, groupBy, type CounterRef, type NamespaceConfig } from '../s
 export interface Loaders {
   /** Counts of counters, batched per tick into one read per namespace. */
   count: DataLoader<CounterRef, bigint, string>;
+  /** What `count` holds (its cache map), so a writer can tell there is nothing to forget. */
+  countCache: ReadonlyMap<string, Promise<bigint>>;
   /**
    * Namespace settings by name (null when unknown): many `_entities` representations of one
    * namespace cost one registry lookup, even when the registry has to ask the store.
@@ -19,7 +21,9 @@ export interface Loaders {
  * per namespace: `counters(names)`, many `_entities` and nested `Namespace.counter` alike.
  */
 export function createLoaders(service: CounterService, namespaces: NamespaceRegistry): Loaders {
+  const countCache = new Map<string, Promise<bigint>>();
   return {
+    countCache,
     count: new DataLoader<CounterRef, bigint, string>(
       async (refs) => {
         const byNs = groupBy(
@@ -40,7 +44,7 @@ export function createLoaders(service: CounterService, namespaces: NamespaceRegi
         );
         return out;
       },
-      { cacheKeyFn: counterKey, maxBatchSize: 1000 },
+      { cacheKeyFn: counterKey, cacheMap: countCache, maxBatchSize: 1000 },
     ),
     namespace: new DataLoader<string, NamespaceConfig | null>((names) =>
       Promise.all(names.map((n) => namespaces.find(n).then((ns) => ns ?? null, (err: Error) => err))),

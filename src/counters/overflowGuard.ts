@@ -37,6 +37,13 @@ interface Known {
 export interface Ticket {
   readonly event: CounterEvent;
   readonly key: string;
+  /**
+   * What was known of the counter at admission. `release` moves it without looking the
+   * counter up again (a cold look-up in up to maxCounters entries once the append is back):
+   * while an add is held no other entry can replace it (see `observe`), and one evicted or
+   * forgotten meanwhile is no longer reachable, so moving it changes nothing.
+   */
+  readonly known: Known;
   readonly epoch: number;
   /** The write was generated at or before a stored clear: it cannot count, nothing is held. */
   readonly void: boolean;
@@ -123,7 +130,9 @@ export class OverflowGuard {
     const k = this.known.get(key);
     const clearUs = at?.clearUs ?? -Infinity;
     if (k === undefined) {
-      if (at !== undefined && this.inflight.has(key)) return; // a release it may miss is forgotten
+      // A release it may miss is forgotten; and an entry made while an add is held would not
+      // be the one that add's release moves (Ticket.known).
+      if (this.inflight.has(key)) return;
       this.known.set(key, { lo: exact, hi: exact, clearUs, epoch: 0, releasedPos: 0n, releasedNeg: 0n, clearsReleased: 0, clears: 0 });
       return;
     }
@@ -163,7 +172,7 @@ export class OverflowGuard {
   admit(ns: NamespaceConfig, event: CounterEvent, key = counterKey(event)): Ticket {
     const k = this.known.get(key);
     if (k === undefined) throw unavailable(new Error('the overflow check lost its base; retry'));
-    if (event.timeUs <= k.clearUs) return { event, key, epoch: k.epoch, void: true };
+    if (event.timeUs <= k.clearUs) return { event, key, known: k, epoch: k.epoch, void: true };
     const f = this.inflight.get(key);
     const d = event.delta;
     if (!inInt64(k.hi + (f?.pos ?? 0n) + max(d, 0n)) || !inInt64(k.lo + (f?.neg ?? 0n) + min(d, 0n))) {
@@ -173,16 +182,15 @@ export class OverflowGuard {
         { namespace: ns.name, name: event.name },
       );
     }
-    this.hold(key, d, 1n);
-    return { event, key, epoch: k.epoch, void: false };
+    this.hold(key, d, true);
+    return { event, key, known: k, epoch: k.epoch, void: false };
   }
 
   /** The admitted add's append finished; `applied` when it was stored (not a retry). */
   release(ticket: Ticket, applied: boolean): void {
-    const { event, key } = ticket;
-    if (!ticket.void) this.hold(key, event.delta, -1n);
-    const k = this.known.peek(key);
-    if (!applied || k === undefined || event.timeUs <= k.clearUs) return;
+    const { event, key, known: k } = ticket;
+    if (!ticket.void) this.hold(key, event.delta, false);
+    if (!applied || event.timeUs <= k.clearUs) return;
     const d = event.delta;
     if (d > 0n) k.releasedPos += d;
     else k.releasedNeg += d;
@@ -204,7 +212,7 @@ export class OverflowGuard {
     const key = counterKey(event);
     const k = this.known.get(key);
     if (k === undefined) throw unavailable(new Error('the overflow check lost its base; retry'));
-    if (event.timeUs <= k.clearUs) return { event, key, epoch: k.epoch, void: true }; // covered by a newer clear: changes nothing
+    if (event.timeUs <= k.clearUs) return { event, key, known: k, epoch: k.epoch, void: true }; // covered by a newer clear: changes nothing
     const f = this.inflight.get(key) ?? { pos: 0n, neg: 0n };
     if (!inInt64(after + f.pos) || !inInt64(after + f.neg)) {
       throw new CounterError(
@@ -217,7 +225,7 @@ export class OverflowGuard {
     k.hi = max(k.hi, after);
     k.clears++;
     k.epoch++;
-    return { event, key, epoch: k.epoch, void: false };
+    return { event, key, known: k, epoch: k.epoch, void: false };
   }
 
   /** The admitted clear's append finished; `applied` when it was stored. */
@@ -240,14 +248,15 @@ export class OverflowGuard {
     return k && { lo: k.lo, hi: k.hi, pos: f.pos, neg: f.neg };
   }
 
-  private hold(key: string, delta: bigint, sign: bigint): void {
+  /** Holds (`add`) or frees an add's delta. (No multiplication by a sign: each bigint operation allocates.) */
+  private hold(key: string, delta: bigint, add: boolean): void {
     let f = this.inflight.get(key);
     if (f === undefined) {
       if (delta === 0n) return;
       this.inflight.set(key, (f = { pos: 0n, neg: 0n }));
     }
-    if (delta > 0n) f.pos += sign * delta;
-    else f.neg += sign * delta;
+    if (delta > 0n) f.pos = add ? f.pos + delta : f.pos - delta;
+    else f.neg = add ? f.neg + delta : f.neg - delta;
     if (f.pos === 0n && f.neg === 0n) this.inflight.delete(key);
   }
 }
