@@ -19,7 +19,7 @@ const toAdd = (i: AddCountInput): AddInput => ({
 function afterWrite(ctx: RequestContext, c: CounterModel): CounterModel {
   // Nothing loaded in this operation yet (an addCounts on its own): nothing to forget, and
   // no key to build per item.
-  if (ctx.loaders.countCache.size > 0) ctx.loaders.count.clear(c);
+  if (!ctx.loaders.count.empty) ctx.loaders.count.clear(c);
   if (c.count !== undefined) ctx.loaders.count.prime(c, c.count);
   return c;
 }
