@@ -27,10 +27,6 @@ export interface SidecarOptions {
  */
 export type RollupWork = (refs: CounterRef[], onPublished?: () => void, keys?: readonly string[]) => Promise<void>;
 
-/** RollupSidecar.state of a counter in a batch in flight: not written to since taken, or written to. */
-const IN_FLIGHT = -1;
-const WRITTEN = -2;
-
 /** Batches per drainer whose checkpoint writes may still be running while the next is read. */
 export const WRITES_IN_FLIGHT = 4;
 
@@ -51,18 +47,16 @@ export class RollupSidecar implements RollupTrigger {
   private sweepTimer: NodeJS.Timeout | undefined;
   private sweeping = false;
   /**
-   * What the roll-up knows of a counter, one entry per counter: IN_FLIGHT or WRITTEN while
-   * it is in a batch in flight (WRITTEN: written to since it was taken), else, when its last
-   * roll-up saw every write this instance made to it, when that roll-up finished (>= 0:
-   * "fresh"). A missing entry means neither; losing one (the bound, a failed batch) only
-   * costs a roll-up more. A write does not remove a fresh entry: its counter is queued from
-   * then until its next roll-up, which sets or removes the entry, and a queued counter is
-   * never judged fresh (notifyRead); only a dropped offer, which nothing will roll up but the
-   * sweeper, removes it. (One map, and no removal per write: under a bulk load of new
-   * counters each map operation here is a cold look-up in up to ~130K entries, several per
-   * item when there were two maps.)
+   * Counters whose last finished roll-up saw every write this instance made to them (key ->
+   * when it finished), and the counters of batches in flight (key -> written to since taken?).
+   * A write does not remove its counter from `fresh`: it is queued (or in flight) from then
+   * until its next roll-up, which sets or removes the entry, and a queued or in-flight counter
+   * is never judged fresh (notifyRead). Only a dropped offer, which nothing will roll up but
+   * the sweeper, removes it. (Removing it on every write was a look-up in a map of up to
+   * queues x capacity counters per item of a bulk write.)
    */
-  private readonly state = new Map<string, number>();
+  private readonly fresh = new Map<string, number>();
+  private readonly inflight = new Map<string, boolean>();
   /** Cuts the drainers' pauses short on stop, so shutdown never waits out a coalesce window. */
   private readonly abort = new AbortController();
 
@@ -96,12 +90,11 @@ export class RollupSidecar implements RollupTrigger {
     let coalesced = 0;
     for (let i = 0; i < refs.length; i++) {
       const key = keys[i]!;
-      const st = this.state.get(key);
-      if (st === IN_FLIGHT) this.state.set(key, WRITTEN);
+      if (this.inflight.has(key)) this.inflight.set(key, true);
       const outcome = this.queues[this.route(key)]!.offer(key, refs[i]!, lane, now);
       if (outcome === 'queued') queued++;
       else if (outcome === 'coalesced') coalesced++;
-      else if (st !== undefined && st >= 0) this.state.delete(key);
+      else this.fresh.delete(key);
     }
     const dropped = refs.length - queued - coalesced;
     if (queued > 0) this.metrics.rollupOffers.inc({ outcome: 'queued' }, queued);
@@ -119,11 +112,11 @@ export class RollupSidecar implements RollupTrigger {
   notifyRead(ref: CounterRef): void {
     if (this.stopped) return;
     const key = counterKey(ref);
-    const at = this.state.get(key);
+    const at = this.fresh.get(key);
     if (
       at !== undefined &&
-      at >= 0 &&
       (this.opts.exclusiveStore || performance.now() - at < this.opts.sweepIntervalMs) &&
+      !this.inflight.has(key) &&
       !this.queues[this.route(key)]!.has(key)
     ) {
       this.metrics.rollupOffers.inc({ outcome: 'fresh' });
@@ -209,7 +202,7 @@ export class RollupSidecar implements RollupTrigger {
       const since: number[] = [];
       const keys: string[] = [];
       const batch = q.take(size, since, keys);
-      for (const k of keys) this.state.set(k, IN_FLIGHT);
+      for (const k of keys) this.inflight.set(k, false);
       const started = performance.now();
       lastStart = started;
       lastFull = batch.length === size;
@@ -224,23 +217,19 @@ export class RollupSidecar implements RollupTrigger {
         () => {
           this.metrics.rollupCounters.inc(batch.length);
           // Bounded: past the queues' capacity, forget (reads then trigger roll-ups again).
-          if (this.state.size > this.opts.queues * this.opts.queueCapacity) this.state.clear();
+          if (this.fresh.size > this.opts.queues * this.opts.queueCapacity) this.fresh.clear();
           const at = performance.now();
-          for (const k of keys) {
-            // A fresh entry here is another batch's, finished meanwhile: left as it is.
-            const st = this.state.get(k);
-            if (st === IN_FLIGHT) this.state.set(k, at);
-            else if (st === WRITTEN) this.state.delete(k);
-          }
+          for (const k of keys) if (this.inflight.get(k) === false) this.fresh.set(k, at);
         },
         (err: unknown) => {
           // The counters stay pending in the store; the sweeper offers them again.
           this.metrics.rollupErrors.inc();
-          for (const k of keys) this.state.delete(k);
+          for (const k of keys) this.fresh.delete(k);
           this.log.warn({ err, counters: batch.length }, 'roll-up batch failed');
           failed = true;
         },
       ).finally(() => {
+        for (const k of keys) this.inflight.delete(k);
         this.metrics.rollupBatchSeconds.observe((performance.now() - started) / 1000);
         writing.delete(done);
       });
