@@ -17,7 +17,9 @@ const toAdd = (i: AddCountInput): AddInput => ({
  * loaded before it: prime the loader with the count when the write knows it, else forget it.
  */
 function afterWrite(ctx: RequestContext, c: CounterModel): CounterModel {
-  ctx.loaders.count.clear(c);
+  // Nothing loaded in this operation yet (an addCounts on its own): nothing to forget, and
+  // no key to build per item.
+  if (!ctx.loaders.count.empty) ctx.loaders.count.clear(c);
   if (c.count !== undefined) ctx.loaders.count.prime(c, c.count);
   return c;
 }

@@ -13,8 +13,11 @@ import { settleUs } from './settle';
  */
 export const CHECKPOINT_STEP_US = 1_000_000;
 
-/** Told each counter's exact count after its roll-up (the overflow guard keeps it as its estimate). */
-export type RolledUpListener = (ref: CounterRef, exact: bigint) => void;
+/**
+ * Told each counter's exact count after its roll-up (the overflow guard keeps it as its
+ * estimate), with its counterKey when the caller of `run` gave it (see OverflowGuard).
+ */
+export type RolledUpListener = (ref: CounterRef, exact: bigint, key: string | undefined) => void;
 
 export interface RollupJobDeps {
   store: Pick<EventStore, 'readSnapshots' | 'writeCheckpoints'>;
@@ -40,11 +43,16 @@ export class RollupJob {
    * cached and published, before the checkpoint writes are awaited: the sidecar takes its next
    * batch from there (see RollupSidecar.drain), since on the embedded store a checkpoint write
    * queues on the writer thread behind appends. The promise settles once the writes did too.
+   * `keys`, when given, are the counters' counterKeys (by position), for the listener.
    */
-  readonly run = async (refs: CounterRef[], onPublished?: () => void): Promise<void> => {
+  readonly run = async (refs: CounterRef[], onPublished?: () => void, keys?: readonly string[]): Promise<void> => {
     const { store, converged, pubsub, namespaces, metrics, skewMarginMs, onRolledUp } = this.deps;
     const writes: Promise<void>[] = [];
-    for (const [name, group] of groupBy(refs, (r) => r.namespace)) {
+    for (const [name, positions] of groupBy(
+      refs.map((_, i) => i),
+      (i) => refs[i]!.namespace,
+    )) {
+      const group = positions.map((i) => refs[i]!);
       const ns = await namespaces.find(name);
       if (!ns || ns.mode === 'BEST_EFFORT') continue;
       const asOfMs = Date.now();
@@ -54,7 +62,7 @@ export class RollupJob {
       for (let i = 0; i < group.length; i++) {
         const c = folded[i]!.checkpoint;
         if (c) checkpoints.push({ ref: group[i]!, ...c });
-        onRolledUp?.(group[i]!, folded[i]!.exact);
+        onRolledUp?.(group[i]!, folded[i]!.exact, keys?.[positions[i]!]);
       }
       // The converged values are exact as read, whether or not their checkpoints are stored
       // yet, so they are cached and published while the checkpoint write runs: on the

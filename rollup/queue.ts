@@ -34,6 +34,11 @@ export class CoalescingQueue {
     return this.urgent.size + this.background.size;
   }
 
+  /** Whether the counter waits in either lane. */
+  has(key: string): boolean {
+    return this.urgent.has(key) || this.background.has(key);
+  }
+
   /**
    * Queues the counter. Only its namespace and name are kept: writes offer their whole event
    * (token, event id, delta), and a full set of queues holding those kept ~300 bytes more per
@@ -65,20 +70,23 @@ export class CoalescingQueue {
    * keeping up to BACKGROUND_SHARE of the batch for background ones when both lanes wait.
    * `since`, if given, receives for each counter the performance.now() of its first urgent
    * offer since it was last taken (NaN for background work): the roll-up lag's start.
+   * `keys`, if given, receives their keys (spares building them again).
    */
-  take(n: number, since?: number[]): CounterRef[] {
+  take(n: number, since?: number[], keys?: string[]): CounterRef[] {
     const refs: CounterRef[] = [];
     const reserved = Math.min(this.background.size, Math.floor(n * BACKGROUND_SHARE));
     for (const [key, w] of this.urgent) {
       if (refs.length >= n - reserved) break;
       refs.push(w.ref);
       since?.push(w.since);
+      keys?.push(key);
       this.urgent.delete(key);
     }
     for (const [key, ref] of this.background) {
       if (refs.length >= n) break;
       refs.push(ref);
       since?.push(NaN);
+      keys?.push(key);
       this.background.delete(key);
     }
     return refs;

@@ -25,7 +25,7 @@ export interface SidecarOptions {
  * Does the work for one batch of counters: read, fold, cache, publish, checkpoint
  * (RollupJob.run), calling onPublished once the converged values are out.
  */
-export type RollupWork = (refs: CounterRef[], onPublished?: () => void) => Promise<void>;
+export type RollupWork = (refs: CounterRef[], onPublished?: () => void, keys?: readonly string[]) => Promise<void>;
 
 /** Batches per drainer whose checkpoint writes may still be running while the next is read. */
 export const WRITES_IN_FLIGHT = 4;
@@ -47,8 +47,13 @@ export class RollupSidecar implements RollupTrigger {
   private sweepTimer: NodeJS.Timeout | undefined;
   private sweeping = false;
   /**
-   * Counters whose last roll-up saw every write this instance made to them (key -> when it
-   * finished), and the counters of batches in flight (key -> written to since taken?).
+   * Counters whose last finished roll-up saw every write this instance made to them (key ->
+   * when it finished), and the counters of batches in flight (key -> written to since taken?).
+   * A write does not remove its counter from `fresh`: it is queued (or in flight) from then
+   * until its next roll-up, which sets or removes the entry, and a queued or in-flight counter
+   * is never judged fresh (notifyRead). Only a dropped offer, which nothing will roll up but
+   * the sweeper, removes it. (Removing it on every write was a look-up in a map of up to
+   * queues x capacity counters per item of a bulk write.)
    */
   private readonly fresh = new Map<string, number>();
   private readonly inflight = new Map<string, boolean>();
@@ -69,16 +74,32 @@ export class RollupSidecar implements RollupTrigger {
 
   /** Offers a counter for roll-up. Never blocks or throws: a full queue drops the offer. */
   notify(ref: CounterRef): void {
-    this.offer(ref, 'urgent');
+    this.offer([ref], [counterKey(ref)], 'urgent');
   }
 
-  private offer(ref: CounterRef, lane: Lane): void {
+  /** Offers the counters of one request's writes, with their keys (see RollupTrigger). */
+  notifyMany(refs: readonly CounterRef[], keys: readonly string[]): void {
+    this.offer(refs, keys, 'urgent');
+  }
+
+  /** The offer metric is tallied per call: a labelled inc hashes its labels, and a bulk write offers 200 counters at once. */
+  private offer(refs: readonly CounterRef[], keys: readonly string[], lane: Lane): void {
     if (this.stopped) return;
-    const key = counterKey(ref);
-    this.fresh.delete(key);
-    if (this.inflight.has(key)) this.inflight.set(key, true);
-    const outcome = this.queues[this.route(key)]!.offer(key, ref, lane);
-    this.metrics.rollupOffers.inc({ outcome });
+    const now = performance.now();
+    let queued = 0;
+    let coalesced = 0;
+    for (let i = 0; i < refs.length; i++) {
+      const key = keys[i]!;
+      if (this.inflight.has(key)) this.inflight.set(key, true);
+      const outcome = this.queues[this.route(key)]!.offer(key, refs[i]!, lane, now);
+      if (outcome === 'queued') queued++;
+      else if (outcome === 'coalesced') coalesced++;
+      else this.fresh.delete(key);
+    }
+    const dropped = refs.length - queued - coalesced;
+    if (queued > 0) this.metrics.rollupOffers.inc({ outcome: 'queued' }, queued);
+    if (coalesced > 0) this.metrics.rollupOffers.inc({ outcome: 'coalesced' }, coalesced);
+    if (dropped > 0) this.metrics.rollupOffers.inc({ outcome: 'dropped' }, dropped);
   }
 
   /**
@@ -90,8 +111,14 @@ export class RollupSidecar implements RollupTrigger {
    */
   notifyRead(ref: CounterRef): void {
     if (this.stopped) return;
-    const at = this.fresh.get(counterKey(ref));
-    if (at !== undefined && (this.opts.exclusiveStore || performance.now() - at < this.opts.sweepIntervalMs)) {
+    const key = counterKey(ref);
+    const at = this.fresh.get(key);
+    if (
+      at !== undefined &&
+      (this.opts.exclusiveStore || performance.now() - at < this.opts.sweepIntervalMs) &&
+      !this.inflight.has(key) &&
+      !this.queues[this.route(key)]!.has(key)
+    ) {
       this.metrics.rollupOffers.inc({ outcome: 'fresh' });
       return;
     }
@@ -128,7 +155,7 @@ export class RollupSidecar implements RollupTrigger {
     this.sweeping = true;
     try {
       const refs = await this.pending({ all });
-      for (const ref of refs) this.offer(ref, 'background');
+      this.offer(refs, refs.map(counterKey), 'background');
       if (all && refs.length > 0) this.log.info({ counters: refs.length }, 'queued counters left un-rolled by an earlier run');
     } catch (err) {
       this.log.warn({ err }, 'roll-up sweep failed; retrying on the next interval');
@@ -173,8 +200,8 @@ export class RollupSidecar implements RollupTrigger {
       }
       const size = this.batchSize[i]!;
       const since: number[] = [];
-      const batch = q.take(size, since);
-      const keys = batch.map(counterKey);
+      const keys: string[] = [];
+      const batch = q.take(size, since, keys);
       for (const k of keys) this.inflight.set(k, false);
       const started = performance.now();
       lastStart = started;
@@ -186,7 +213,7 @@ export class RollupSidecar implements RollupTrigger {
         published = performance.now();
         for (const t of since) if (!Number.isNaN(t)) this.metrics.rollupLagSeconds.observe((published - t) / 1000);
         onPublished();
-      }).then(
+      }, keys).then(
         () => {
           this.metrics.rollupCounters.inc(batch.length);
           // Bounded: past the queues' capacity, forget (reads then trigger roll-ups again).

@@ -8,6 +8,11 @@ import type { CounterRef } from '../src/model';
 export interface RollupTrigger {
   /** A durable write reached the counter, or a read found it pending. */
   notify(ref: CounterRef): void;
+  /**
+   * Durable writes reached these counters (one request's), `keys` their counterKeys in the
+   * same order: one call per request instead of one per item.
+   */
+  notifyMany(refs: readonly CounterRef[], keys: readonly string[]): void;
   /** The counter was read: roll it up only if it may hold writes its last roll-up did not see. */
   notifyRead(ref: CounterRef): void;
 }

@@ -84,7 +84,7 @@ export async function createApp(config: Config): Promise<App> {
     metrics,
     log,
     options: config.rollup,
-    onRolledUp: (ref, exact) => guard.observeRolledUp(ref, exact),
+    onRolledUp: (ref, exact, key) => guard.observeRolledUp(ref, exact, key),
   });
   const bestEffort = instrumentBestEffort(backends.bestEffort, ins);
   // deleteNamespace: the removal after its grace (remover.ts), and, on every instance as soon

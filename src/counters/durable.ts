@@ -4,9 +4,9 @@ import type { RollupTrigger } from '../../rollup/trigger';
 import type { ConvergedCache } from '../cache/types';
 import { CounterError, ErrorCode, unavailable } from '../errors';
 import type { Metrics } from '../metrics';
-import { counterOf, type CounterEvent, type CounterRef, type NamespaceConfig } from '../model';
+import { counterKey, counterOf, type CounterEvent, type CounterRef, type NamespaceConfig } from '../model';
 import type { CounterSnapshot, EventStore } from '../store/types';
-import type { OverflowGuard } from './overflowGuard';
+import type { OverflowGuard, Ticket } from './overflowGuard';
 import type { WriteResult } from './types';
 
 /** One durable add of a (bulk) request: its position in the request, its namespace, its event. */
@@ -34,32 +34,43 @@ export class DurableCounters {
   /**
    * Appends the adds that pass the overflow guard, all in one store append (one group
    * commit). Returns, by item position, a result or the item's refusal.
+   *
+   * Written for the 200-item request over distinct counters: each counter's key is built
+   * once and reused by every look-up (guard, roll-up), the roll-up is offered the request's
+   * counters in one call, and the write metric is tallied per request.
    */
   async add(items: DurableItem[]): Promise<Map<number, WriteResult | CounterError>> {
     const out = new Map<number, WriteResult | CounterError>();
-    const unreadable = await this.prefetchBases(items);
+    const keys = items.map((d) => counterKey(d.event));
+    const unreadable = await this.prefetchBases(items, keys);
     const admitted: DurableItem[] = [];
+    const tickets: Ticket[] = [];
     // Checked one after another so that items of this request on the same counter see each
     // other's deltas as well as those of concurrent requests.
-    for (const item of items) {
+    for (let j = 0; j < items.length; j++) {
+      const item = items[j]!;
+      const failed = unreadable?.get(item.ns.name);
+      if (failed) {
+        out.set(item.i, failed);
+        continue;
+      }
       try {
-        const failed = unreadable.get(item.ns.name);
-        if (failed) throw failed;
-        this.guard.admit(item.ns, item.event);
+        tickets.push(this.guard.admit(item.ns, item.event, keys[j]));
         admitted.push(item);
       } catch (err) {
         out.set(item.i, unavailable(err));
       }
     }
     if (admitted.length === 0) return out;
+    const events = admitted.map((d) => d.event);
     let results: { applied: boolean }[];
     try {
-      results = await this.store.append(admitted.map((d) => d.event));
+      results = await this.store.append(events);
     } catch (err) {
       // The store refused the whole group (nothing of it written): each item gets the refusal.
-      for (const d of admitted) {
-        this.guard.release(d.event, false);
-        out.set(d.i, unavailable(err));
+      for (let j = 0; j < admitted.length; j++) {
+        this.guard.release(tickets[j]!, false);
+        out.set(admitted[j]!.i, unavailable(err));
       }
       return out;
     }
@@ -69,29 +80,36 @@ export class DurableCounters {
     // proves nothing: the write is not acknowledged (UNAVAILABLE, "unconfirmed").
     const answeredMs = Date.now();
     // The write metric once per mode and outcome, not per item (a labelled inc hashes its labels).
-    const tally = new Map<string, { mode: NamespaceConfig['mode']; outcome: 'applied' | 'duplicate' | 'unconfirmed'; n: number }>();
-    admitted.forEach(({ i, ns, event }, j) => {
+    const tally = new Map<NamespaceConfig['mode'], [applied: number, duplicate: number, unconfirmed: number]>();
+    const admittedKeys = new Array<string>(admitted.length);
+    for (let j = 0; j < admitted.length; j++) {
+      const { i, ns, event } = admitted[j]!;
+      const ticket = tickets[j]!;
       const { applied } = results[j]!;
-      this.guard.release(event, applied);
-      const late = answeredMs > settlesAtMs(ns, this.skewMarginMs, event.timeUs);
-      const outcome = late ? 'unconfirmed' : applied ? 'applied' : 'duplicate';
-      const key = `${ns.mode}/${outcome}`;
-      const t = tally.get(key);
-      if (t) t.n++;
-      else tally.set(key, { mode: ns.mode, outcome, n: 1 });
-      this.rollup.notify(event);
+      admittedKeys[j] = ticket.key;
+      this.guard.release(ticket, applied);
+      const settlesMs = settlesAtMs(ns, this.skewMarginMs, event.timeUs);
+      const late = answeredMs > settlesMs;
+      let t = tally.get(ns.mode);
+      if (t === undefined) tally.set(ns.mode, (t = [0, 0, 0]));
+      t[late ? 2 : applied ? 0 : 1]++;
       out.set(
         i,
         late
           ? new CounterError(
               ErrorCode.Unavailable,
               'the store confirmed this write after the roll-up may have settled past its time: it is stored, but may not be counted (not acknowledged)',
-              { lateMs: answeredMs - Math.round(settlesAtMs(ns, this.skewMarginMs, event.timeUs)) },
+              { lateMs: answeredMs - Math.round(settlesMs) },
             )
           : { counter: counterOf(ns, event.name), applied },
       );
-    });
-    for (const { mode, outcome, n } of tally.values()) this.metrics.writes.inc({ mode, outcome }, n);
+    }
+    this.rollup.notifyMany(events, admittedKeys);
+    for (const [mode, [applied, duplicate, unconfirmed]] of tally) {
+      if (applied > 0) this.metrics.writes.inc({ mode, outcome: 'applied' }, applied);
+      if (duplicate > 0) this.metrics.writes.inc({ mode, outcome: 'duplicate' }, duplicate);
+      if (unconfirmed > 0) this.metrics.writes.inc({ mode, outcome: 'unconfirmed' }, unconfirmed);
+    }
     return out;
   }
 
@@ -105,12 +123,12 @@ export class DurableCounters {
     const mark = this.guard.mark(event);
     const [snap] = await this.store.readSnapshots({ refs: [event], settleUs: event.timeUs });
     this.guard.observe(event, fold(snap!).exact, { mark, clearUs: newestClearUs(snap!) });
-    this.guard.admitClear(ns, event, countAfterClear(snap!, event.timeUs));
+    const ticket = this.guard.admitClear(ns, event, countAfterClear(snap!, event.timeUs));
     let result: { applied: boolean } | undefined;
     try {
       [result] = await this.store.append([event]);
     } finally {
-      this.guard.releaseClear(event, result?.applied ?? false);
+      this.guard.releaseClear(ticket, result?.applied ?? false);
     }
     this.metrics.writes.inc({ mode: ns.mode, outcome: result!.applied ? 'applied' : 'duplicate' });
     this.rollup.notify(event);
@@ -142,13 +160,13 @@ export class DurableCounters {
     return cached.map((v) => v ?? fresh[k++]!);
   }
 
-  /** Checkpoint + settled events + live tail, for counters of one namespace. */
-  async exactCounts(ns: NamespaceConfig, refs: CounterRef[]): Promise<bigint[]> {
-    const marks = refs.map((r) => this.guard.mark(r));
+  /** Checkpoint + settled events + live tail, for counters of one namespace (`keys`: their counterKeys, when known). */
+  async exactCounts(ns: NamespaceConfig, refs: CounterRef[], keys?: readonly string[]): Promise<bigint[]> {
+    const marks = refs.map((r, i) => this.guard.mark(r, keys?.[i]));
     const snaps = await this.store.readSnapshots({ refs, settleUs: settleUs(ns, this.skewMarginMs) });
     return snaps.map((s, i) => {
       const { exact } = fold(s);
-      this.guard.observe(refs[i]!, exact, { mark: marks[i], clearUs: newestClearUs(s) });
+      this.guard.observe(refs[i]!, exact, { mark: marks[i], clearUs: newestClearUs(s) }, keys?.[i]);
       if (pendingIn(s)) this.rollup.notify(refs[i]!);
       return exact;
     });
@@ -156,23 +174,30 @@ export class DurableCounters {
 
   /**
    * Reads, in one batched read per namespace, the exact counts of the counters whose adds the
-   * guard cannot judge from what it knows. Returns the read failure per namespace (those items
-   * are refused with it, nothing written).
+   * guard cannot judge from what it knows (under a load of new counters, every item's).
+   * Returns the read failure per namespace (those items are refused with it, nothing
+   * written), undefined when nothing had to be read or every read succeeded.
    */
-  private async prefetchBases(items: DurableItem[]): Promise<Map<string, CounterError>> {
-    const byNs = new Map<string, { ns: NamespaceConfig; refs: Map<string, CounterRef> }>();
-    for (const { ns, event } of items) {
-      if (!this.guard.needsExactBase(event)) continue;
+  private async prefetchBases(items: DurableItem[], keys: readonly string[]): Promise<Map<string, CounterError> | undefined> {
+    const byNs = new Map<string, { ns: NamespaceConfig; refs: CounterRef[]; keys: string[]; seen: Set<string> }>();
+    for (let j = 0; j < items.length; j++) {
+      const { ns, event } = items[j]!;
+      const key = keys[j]!;
+      if (!this.guard.needsExactBase(event, key)) continue;
       let g = byNs.get(ns.name);
-      if (!g) byNs.set(ns.name, (g = { ns, refs: new Map() }));
-      g.refs.set(event.name, { namespace: ns.name, name: event.name });
+      if (!g) byNs.set(ns.name, (g = { ns, refs: [], keys: [], seen: new Set() }));
+      if (g.seen.has(key)) continue;
+      g.seen.add(key);
+      g.refs.push({ namespace: ns.name, name: event.name });
+      g.keys.push(key);
     }
-    const failures = new Map<string, CounterError>();
+    if (byNs.size === 0) return undefined;
+    let failures: Map<string, CounterError> | undefined;
     await Promise.all(
-      [...byNs.values()].map(({ ns, refs }) =>
-        this.exactCounts(ns, [...refs.values()]).then(
+      [...byNs.values()].map(({ ns, refs, keys: nsKeys }) =>
+        this.exactCounts(ns, refs, nsKeys).then(
           () => undefined,
-          (err: unknown) => void failures.set(ns.name, unavailable(err)),
+          (err: unknown) => void (failures ??= new Map()).set(ns.name, unavailable(err)),
         ),
       ),
     );

@@ -3,7 +3,7 @@ jest.mock('node:timers/promises', () => jest.requireActual('../fakes').fakeTimer
 import { createRollup, type Rollup, type RollupDeps } from '../../../rollup/index';
 import { msToUs } from '../../../src/clock';
 import type { Config } from '../../../src/config';
-import type { CounterEvent, CounterRef } from '../../../src/model';
+import { counterKey, type CounterEvent, type CounterRef } from '../../../src/model';
 import {
   asLogger,
   asMetrics,
@@ -86,7 +86,7 @@ describe('createRollup', () => {
     await jest.advanceTimersByTimeAsync(options.coalesceMs);
     expect(converged.value(ref('a'))).toBe(7n);
     expect(pubsub.published).toEqual([{ namespace: 'ev', name: 'a', count: 7n, asOfMs: expect.any(Number) }]);
-    expect(onRolledUp).toHaveBeenCalledWith(ref('a'), 7n);
+    expect(onRolledUp).toHaveBeenCalledWith(ref('a'), 7n, counterKey(ref('a'))); // the key the sidecar queued it by
     expect(metrics.rollupCounters.total()).toBe(1); // one roll-up for all the offers
   });
 

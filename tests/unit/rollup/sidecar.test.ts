@@ -22,6 +22,20 @@ describe('RollupSidecar offers', () => {
     expect(s.depth()).toBe(2);
   });
 
+  it("notifyMany: one request's counters in one call, by the keys given, the metric counted once per outcome", () => {
+    const route = jest.fn<number, [string]>(() => 0);
+    const { s, metrics } = setup({ queueCapacity: 2 }, route);
+    const refs = ['a', 'a', 'b', 'c'].map(ref);
+    s.notifyMany(refs, refs.map(counterKey));
+    expect(route.mock.calls.map(([k]) => k)).toEqual(refs.map(counterKey));
+    expect(metrics.rollupOffers.calls.map((c) => [c.labels, c.n])).toEqual([
+      [{ outcome: 'queued' }, 2],
+      [{ outcome: 'coalesced' }, 1],
+      [{ outcome: 'dropped' }, 1],
+    ]);
+    expect(s.depth()).toBe(2);
+  });
+
   it('depth() sums all queues and start() exposes it as metrics.queueDepth', async () => {
     const { s, metrics } = setup({ queues: 3 }, (k) => k.length % 3);
     s.start();
@@ -285,6 +299,19 @@ describe('RollupSidecar notifyRead', () => {
     s.notifyRead(ref('a'));
     expect(offers(metrics, 'fresh')).toBe(0);
     expect(offers(metrics, 'coalesced')).toBe(1);
+  });
+
+  it('a write whose offer is dropped (queue full) makes the next read offer it again', async () => {
+    const { s, metrics } = setup({ exclusiveStore: true, queueCapacity: 1 });
+    s.start();
+    s.notify(ref('a'));
+    await jest.advanceTimersByTimeAsync(25); // a rolled up: fresh
+    s.notify(ref('b')); // fills the queue
+    s.notify(ref('a')); // dropped: nothing will roll a up but the sweeper
+    expect(offers(metrics, 'dropped')).toBe(1);
+    s.notifyRead(ref('a'));
+    expect(offers(metrics, 'fresh')).toBe(0);
+    expect(offers(metrics, 'dropped')).toBe(2); // offered again (the queue is still full)
   });
 
   it('a write while its batch is in flight keeps the counter from being marked fresh', async () => {

@@ -2,7 +2,7 @@ import { DurableCounters, type DurableItem } from '../../../../src/counters/dura
 import { OverflowGuard } from '../../../../src/counters/overflowGuard';
 import { msToUs } from '../../../../src/clock';
 import { CounterError } from '../../../../src/errors';
-import { INT64_MAX, type CounterEvent, type CounterRef, type NamespaceConfig } from '../../../../src/model';
+import { counterKey, INT64_MAX, type CounterEvent, type CounterRef, type NamespaceConfig } from '../../../../src/model';
 import type { SnapshotQuery } from '../../../../src/store/types';
 import { asMetrics, FakeConvergedCache, fakeMetrics, MemoryStore, nsConfig } from '../../fakes';
 
@@ -32,7 +32,7 @@ function setup() {
   const append = jest.spyOn(store, 'append');
   const converged = new FakeConvergedCache();
   const guard = new OverflowGuard(100);
-  const trigger = { notify: jest.fn(), notifyRead: jest.fn() };
+  const trigger = { notify: jest.fn(), notifyMany: jest.fn(), notifyRead: jest.fn() };
   const metrics = fakeMetrics();
   const d = new DurableCounters(store, converged, guard, trigger, asMetrics(metrics), SKEW);
   return { d, store, read, append, converged, guard, trigger, metrics };
@@ -92,10 +92,11 @@ describe('DurableCounters.add', () => {
     const { d, trigger, metrics } = setup();
     const e = event(ev, 'a', 1n);
     await d.add(items([ev, e]));
-    trigger.notify.mockClear();
+    trigger.notifyMany.mockClear();
     const out = await d.add(items([ev, { ...e }])); // a retry: same key
     expect(out.get(0)).toMatchObject({ applied: false });
-    expect(trigger.notify).toHaveBeenCalledWith(e);
+    expect(trigger.notifyMany).toHaveBeenCalledTimes(1);
+    expect(trigger.notifyMany).toHaveBeenCalledWith([e], [counterKey(e)]);
     expect(metrics.writes.calls.map((c) => c.labels)).toEqual([
       { mode: 'EVENTUAL', outcome: 'applied' },
       { mode: 'EVENTUAL', outcome: 'duplicate' },
@@ -171,6 +172,7 @@ describe('DurableCounters.add', () => {
     expect((out.get(1) as CounterError).code).toBe('COUNT_OVERFLOW'); // its own refusal, not the store's
     expect((out.get(2) as CounterError).code).toBe('UNAVAILABLE');
     expect(trigger.notify).not.toHaveBeenCalled();
+    expect(trigger.notifyMany).not.toHaveBeenCalled();
     store.failAppend = null;
     // the failed add's hold is gone: the same add fits again
     expect((await d.add(items([ev, event(ev, 'a', 10n)]))).get(0)).toMatchObject({ applied: true });

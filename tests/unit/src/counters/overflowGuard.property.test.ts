@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { countAfterClear, fold, newestClearUs } from '../../../../rollup/fold';
-import { OverflowGuard, type Mark } from '../../../../src/counters/overflowGuard';
+import { OverflowGuard, type Mark, type Ticket } from '../../../../src/counters/overflowGuard';
 import { CounterError } from '../../../../src/errors';
 import { INT64_MAX, INT64_MIN, inInt64, type CounterEvent } from '../../../../src/model';
 import type { CounterSnapshot, WindowSummary } from '../../../../src/store/types';
@@ -69,7 +69,13 @@ function run(actions: unknown[]): void {
     const s = snapshot(events);
     g.observe(ref, fold(s).exact, { mark, clearUs: newestClearUs(s) });
   };
-  const release = (e: CounterEvent, applied: boolean): void => (e.clear ? g.releaseClear(e, applied) : g.release(e, applied));
+  const tickets = new Map<CounterEvent, Ticket>(); // as DurableCounters keeps them
+  const release = (e: CounterEvent, applied: boolean): void => {
+    const t = tickets.get(e)!;
+    tickets.delete(e);
+    if (e.clear) g.releaseClear(t, applied);
+    else g.release(t, applied);
+  };
 
   for (const a of actions as unknown as Record<string, number | bigint | string>[]) {
     switch (a.kind) {
@@ -77,7 +83,7 @@ function run(actions: unknown[]): void {
         const e: CounterEvent = { ...ref, timeUs: a.t as number, eventId: `e${seq++}`, clear: false, delta: a.d as bigint };
         if (g.needsExactBase(e)) readNow();
         try {
-          g.admit(ns, e);
+          tickets.set(e, g.admit(ns, e));
           inflight.push(e);
         } catch (err) {
           expect((err as CounterError).code).toBe('COUNT_OVERFLOW');
@@ -91,7 +97,7 @@ function run(actions: unknown[]): void {
         const s = snapshot(events, e.timeUs);
         g.observe(ref, fold(s).exact, { mark, clearUs: newestClearUs(s) });
         try {
-          g.admitClear(ns, e, countAfterClear(s, e.timeUs));
+          tickets.set(e, g.admitClear(ns, e, countAfterClear(s, e.timeUs)));
           inflight.push(e);
         } catch (err) {
           expect((err as CounterError).code).toBe('COUNT_OVERFLOW');
@@ -174,8 +180,7 @@ describe('OverflowGuard around clears (property)', () => {
     g.observe(ref, 0n);
     const e: CounterEvent = { ...ref, timeUs: 2, eventId: 'x', clear: false, delta: 5n };
     const mark = g.mark(ref);
-    g.admit(ns, e);
-    g.release(e, true); // stored after the read's snapshot: not in it
+    g.release(g.admit(ns, e), true); // stored after the read's snapshot: not in it
     g.observe(ref, 0n, { mark, clearUs: null });
     expect(g.bounds(ref)).toMatchObject({ lo: 0n, hi: 5n });
     // and a read with nothing racing makes them exact again (bounds do not only grow)
@@ -191,16 +196,16 @@ describe('OverflowGuard around clears (property)', () => {
         const s = snapshot(events);
         g.observe(ref, fold(s).exact, { mark: g.mark(ref), clearUs: newestClearUs(s) });
       }
-      g.admit(ns, e);
+      const t = g.admit(ns, e);
       events.push(e);
-      g.release(e, true);
+      g.release(t, true);
     };
     const clear: CounterEvent = { ...ref, timeUs: 10, eventId: 'clear', clear: true, delta: 0n };
     const s = snapshot(events, 10);
     g.observe(ref, fold(s).exact, { mark: g.mark(ref), clearUs: null });
-    g.admitClear(ns, clear, countAfterClear(s, 10));
+    const t = g.admitClear(ns, clear, countAfterClear(s, 10));
     events.push(clear);
-    g.releaseClear(clear, true);
+    g.releaseClear(t, true);
     const big = (1n << 62n) - 1n;
     write({ ...ref, timeUs: 5, eventId: 'b1', clear: false, delta: -(1n << 61n) });
     write({ ...ref, timeUs: 5, eventId: 'b2', clear: false, delta: -((1n << 61n) - 1n) });

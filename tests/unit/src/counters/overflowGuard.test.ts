@@ -54,12 +54,12 @@ describe('OverflowGuard.needsExactBase', () => {
     g.observe(ref(), 0n);
     const e1 = ev(EDGE / 2n);
     const e2 = ev(EDGE / 2n);
-    g.admit(ns, e1);
+    const t1 = g.admit(ns, e1);
     expect(g.needsExactBase(ev(1n))).toBe(false);
-    g.admit(ns, e2);
+    const t2 = g.admit(ns, e2);
     expect(g.needsExactBase(ev(1n))).toBe(true);
-    g.release(e1, false);
-    g.release(e2, false);
+    g.release(t1, false);
+    g.release(t2, false);
     expect(g.needsExactBase(ev(1n))).toBe(false);
   });
 
@@ -154,8 +154,7 @@ describe('OverflowGuard.release', () => {
     const g = new OverflowGuard(10);
     g.observe(ref(), INT64_MAX - 10n);
     const e = ev(10n);
-    g.admit(ns, e);
-    g.release(e, true);
+    g.release(g.admit(ns, e), true);
     // now at INT64_MAX exactly: nothing more fits, a negative add does
     expect(refusal(() => g.admit(ns, ev(1n))).code).toBe('COUNT_OVERFLOW');
     expect(() => g.admit(ns, ev(-1n))).not.toThrow();
@@ -165,8 +164,7 @@ describe('OverflowGuard.release', () => {
     const g = new OverflowGuard(10);
     g.observe(ref(), INT64_MAX - 10n);
     const e = ev(10n);
-    g.admit(ns, e);
-    g.release(e, false);
+    g.release(g.admit(ns, e), false);
     expect(() => g.admit(ns, ev(10n))).not.toThrow();
   });
 
@@ -174,8 +172,7 @@ describe('OverflowGuard.release', () => {
     const g = new OverflowGuard(10);
     g.observe(ref(), 0n);
     const e = ev(INT64_MAX);
-    g.admit(ns, e);
-    g.release(e, true);
+    g.release(g.admit(ns, e), true);
     g.observe(ref(), 0n);
     expect(() => g.admit(ns, ev(INT64_MAX))).not.toThrow();
   });
