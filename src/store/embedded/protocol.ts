@@ -1,6 +1,7 @@
 import type { CounterEvent, CounterRef, NamespaceConfig } from '../../model';
 import type { CheckpointWrite, CounterSnapshot } from '../types';
 import type { Synchronous } from './database';
+import type { CounterWindow } from './pendingWindows';
 
 /** What the writer and reader threads are started with (workerData). */
 export interface ThreadOptions {
@@ -8,6 +9,17 @@ export interface ThreadOptions {
   synchronous: Synchronous;
   /** The writer connection's page cache (COUNTER_SQLITE_WRITER_CACHE_MB). */
   writerCacheMb: number;
+  /** The width of the time buckets, as recorded in the database. */
+  bucketUs: number;
+}
+
+/** A checkpoint with the newest write the store knew of for its counter (kept in `rollups.last_write_us`). */
+export type CheckpointRowWrite = CheckpointWrite & { lastWriteUs: number };
+
+/** Where a retention purge has got to: the last (bucket, counter) done. */
+export interface PurgeCursor {
+  bucket: number;
+  counter: string;
 }
 
 /**
@@ -49,8 +61,9 @@ export function packEvents(events: CounterEvent[]): PackedEvents {
 /** One request to the writer thread; each is one transaction there, run in arrival order. */
 export type WriterOp =
   | { op: 'append'; events: PackedEvents }
-  | { op: 'checkpoints'; items: CheckpointWrite[] }
-  | { op: 'purgeChunk'; namespace: string; after: string; limit: number; beforeUs: number }
+  | { op: 'checkpoints'; items: CheckpointRowWrite[] }
+  | { op: 'purgeChunk'; namespace: string; after: PurgeCursor | null; limit: number; beforeUs: number }
+  | { op: 'purgeMarks'; namespace: string; belowBucket: number; limit: number }
   | { op: 'createNamespace'; ns: NamespaceConfig; createdAtMs: number }
   | { op: 'updateNamespace'; ns: NamespaceConfig }
   | { op: 'markNamespaceDeleted'; name: string; deletedAtMs: number }
@@ -63,28 +76,29 @@ export interface WriterResults {
   /** By event: 1 when stored, 0 for a duplicate of a stored event (its idempotency key). */
   append: Uint8Array;
   checkpoints: null;
-  /** Events deleted, and the last counter of the chunk (null: the namespace is done). */
-  purgeChunk: { deleted: number; last: string | null };
+  /** Events deleted, and the last (bucket, counter) of the chunk (null: the namespace is done). */
+  purgeChunk: { deleted: number; last: PurgeCursor | null };
+  /** Marks deleted (fewer than the limit: none below the bucket is left). */
+  purgeMarks: number;
   /** The stored row wins when the name exists (read it back). */
   createNamespace: null;
   updateNamespace: null;
   /** Whether a live row was tombstoned. */
   markNamespaceDeleted: boolean;
-  /** Rows deleted by this chunk (events first, then checkpoint rows); 0: the namespace's data is gone. */
+  /** Rows deleted by this chunk (events first, then marks, then checkpoint rows); 0: the namespace's data is gone. */
   removeNamespaceChunk: number;
   dropNamespace: null;
   close: null;
 }
 
 
-/** The reader thread's requests: the roll-up's snapshots and the sweeps' pending lists, off the event loop. */
-export type ReaderOp =
-  | { op: 'snapshots'; refs: CounterRef[]; settleUs: number }
-  | { op: 'pending'; namespace: string; upToUs: number; limit: number }
-  | { op: 'close' };
+/**
+ * The reader thread's requests: the roll-up's snapshots, off the event loop, with each
+ * counter's window (null: nothing past its checkpoint) from the main thread's PendingWindows.
+ */
+export type ReaderOp = { op: 'snapshots'; refs: CounterRef[]; settleUs: number; windows: (CounterWindow | null)[] } | { op: 'close' };
 
 export interface ReaderResults {
   snapshots: CounterSnapshot[];
-  pending: CounterRef[];
   close: null;
 }
