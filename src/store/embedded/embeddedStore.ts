@@ -16,7 +16,7 @@ import { bucketOf } from './buckets';
 import { createDatabase, databaseFile, eventBucketUs, type Synchronous } from './database';
 import { GroupCommitter } from './groupCommit';
 import { PendingWindows } from './pendingWindows';
-import { packEvents, type PurgeCursor, type ReaderOp, type ReaderResults, type WriterOp, type WriterResults } from './protocol';
+import { packEvents, type CheckpointRowWrite, type PurgeCursor, type ReaderOp, type ReaderResults, type WriterOp, type WriterResults } from './protocol';
 import { recoverWindows } from './recovery';
 import { SnapshotReader } from './snapshots';
 import { ThreadClient } from './thread';
@@ -71,6 +71,7 @@ export class EmbeddedStore implements Store {
   private readonly reader: ThreadClient<ReaderOp, ReaderResults>;
   private readonly snapshots: SnapshotReader;
   private readonly committer: GroupCommitter<CounterEvent, AppendResult>;
+  private readonly checkpointer: GroupCommitter<CheckpointRowWrite, null>;
   private readonly s: Record<'listNs' | 'getNs' | 'rowNs' | 'listDeleted', Stmt>;
   private readonly bucketUs: number;
   private readonly windows: PendingWindows;
@@ -115,6 +116,12 @@ export class EmbeddedStore implements Store {
         for (const e of events) this.windows.note(e.namespace, e.name, e.timeUs);
         this.inFlight.delete(group);
       }
+    });
+    // The roll-up's drainers write checkpoints concurrently (8 queues, several batches each in
+    // flight): grouped like appends, one commit for all of them, each `rollups` page once.
+    this.checkpointer = new GroupCommitter(async (rows) => {
+      await this.writer.request({ op: 'checkpoints', items: rows });
+      return rows.map(() => null);
     });
   }
 
@@ -170,7 +177,7 @@ export class EmbeddedStore implements Store {
   async writeCheckpoints(items: CheckpointWrite[]): Promise<void> {
     if (items.length === 0) return;
     const rows = items.map((it) => ({ ...it, lastWriteUs: this.windows.get(it.ref)?.lastWriteUs ?? 0 }));
-    await this.writer.request({ op: 'checkpoints', items: rows });
+    await this.checkpointer.submit(rows);
     for (const it of items) this.windows.settle(it.ref, it.checkpointUs);
     for (const namespace of new Set(items.map((it) => it.ref.namespace))) this.purgeMarksSoon(namespace);
   }
@@ -239,7 +246,7 @@ export class EmbeddedStore implements Store {
   }
 
   async close(): Promise<void> {
-    await this.committer.drain();
+    await Promise.all([this.committer.drain(), this.checkpointer.drain()]);
     await Promise.all([this.writer.close({ op: 'close' }), this.reader.close({ op: 'close' })]);
     this.db.close();
   }
