@@ -16,7 +16,7 @@ import { bucketOf } from './buckets';
 import { createDatabase, databaseFile, eventBucketUs, type Synchronous } from './database';
 import { GroupCommitter } from './groupCommit';
 import { PendingWindows } from './pendingWindows';
-import { packEvents, type CheckpointRowWrite, type PurgeCursor, type ReaderOp, type ReaderResults, type WriterOp, type WriterResults } from './protocol';
+import { packCheckpoints, packEvents, packSnapshotQuery, type PurgeCursor, type ReaderOp, type ReaderResults, type WriterOp, type WriterResults } from './protocol';
 import { recoverWindows } from './recovery';
 import { SnapshotReader } from './snapshots';
 import { ThreadClient } from './thread';
@@ -71,7 +71,7 @@ export class EmbeddedStore implements Store {
   private readonly reader: ThreadClient<ReaderOp, ReaderResults>;
   private readonly snapshots: SnapshotReader;
   private readonly committer: GroupCommitter<CounterEvent, AppendResult>;
-  private readonly checkpointer: GroupCommitter<CheckpointRowWrite, null>;
+  private readonly checkpointer: GroupCommitter<CheckpointWrite, null>;
   private readonly s: Record<'listNs' | 'getNs' | 'rowNs' | 'listDeleted', Stmt>;
   private readonly bucketUs: number;
   private readonly windows: PendingWindows;
@@ -119,9 +119,9 @@ export class EmbeddedStore implements Store {
     });
     // The roll-up's drainers write checkpoints concurrently (8 queues, several batches each in
     // flight): grouped like appends, one commit for all of them, each `rollups` page once.
-    this.checkpointer = new GroupCommitter(async (rows) => {
-      await this.writer.request({ op: 'checkpoints', items: rows });
-      return rows.map(() => null);
+    this.checkpointer = new GroupCommitter(async (items) => {
+      await this.writer.request({ op: 'checkpoints', items: packCheckpoints(items, (ref) => this.windows.get(ref)?.lastWriteUs ?? 0) });
+      return items.map(() => null);
     });
   }
 
@@ -167,17 +167,22 @@ export class EmbeddedStore implements Store {
   }
 
   async readSnapshots({ refs, settleUs, background }: SnapshotQuery): Promise<CounterSnapshot[]> {
-    const windows = refs.map((r) => this.windows.get(r) ?? null);
-    const snaps = background ? await this.reader.request({ op: 'snapshots', refs, settleUs, windows }) : this.snapshots.read(refs, settleUs, windows);
+    const windows = refs.map((r) => this.windows.get(r));
+    const snaps = background
+      ? await this.reader.request({ op: 'snapshots', query: packSnapshotQuery(refs, settleUs, windows) })
+      : this.snapshots.read(refs, settleUs, windows);
     // A checkpoint read is a lower bound of the stored one: what it covers needs no more reads.
-    for (let i = 0; i < refs.length; i++) this.windows.settle(refs[i]!, snaps[i]!.checkpoint.checkpointUs);
+    for (let i = 0; i < refs.length; i++) {
+      const w = windows[i];
+      const { checkpointUs } = snaps[i]!.checkpoint;
+      if (w && this.windows.covers(w, checkpointUs)) this.windows.settle(refs[i]!, checkpointUs);
+    }
     return snaps;
   }
 
   async writeCheckpoints(items: CheckpointWrite[]): Promise<void> {
     if (items.length === 0) return;
-    const rows = items.map((it) => ({ ...it, lastWriteUs: this.windows.get(it.ref)?.lastWriteUs ?? 0 }));
-    await this.checkpointer.submit(rows);
+    await this.checkpointer.submit(items);
     for (const it of items) this.windows.settle(it.ref, it.checkpointUs);
     for (const namespace of new Set(items.map((it) => it.ref.namespace))) this.purgeMarksSoon(namespace);
   }

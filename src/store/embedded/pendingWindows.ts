@@ -79,6 +79,14 @@ export class PendingWindows {
   }
 
   /**
+   * Whether settle(ref, checkpointUs) would change this window (read before: a roll-up's reads
+   * mostly find nothing to settle, and then need no look-up of the counter).
+   */
+  covers(w: CounterWindow, checkpointUs: number): boolean {
+    return w.lastWriteUs <= checkpointUs || bucketEndUs(w.buckets[0]!, this.bucketUs) <= checkpointUs;
+  }
+
+  /**
    * Counters of the namespace with a newest write at or before upToUs, oldest first, at most
    * limit. On the event loop, every sweep: with more candidates than the limit, the limit's
    * oldest time is found by a numeric sort of the times alone (measured at 100K candidates:

@@ -13,8 +13,86 @@ export interface ThreadOptions {
   bucketUs: number;
 }
 
-/** A checkpoint with the newest write the store knew of for its counter (kept in `rollups.last_write_us`). */
-export type CheckpointRowWrite = CheckpointWrite & { lastWriteUs: number };
+/**
+ * Checkpoints as columns, each with the newest write the store knew of for its counter (kept
+ * in `rollups.last_write_us`).
+ */
+export interface PackedCheckpoints {
+  namespaces: string[];
+  names: string[];
+  count: BigInt64Array;
+  checkpointUs: Float64Array;
+  lastWriteUs: Float64Array;
+}
+
+export function packCheckpoints(items: CheckpointWrite[], lastWriteUs: (ref: CounterRef) => number): PackedCheckpoints {
+  const n = items.length;
+  const p: PackedCheckpoints = { namespaces: new Array<string>(n), names: new Array<string>(n), count: new BigInt64Array(n), checkpointUs: new Float64Array(n), lastWriteUs: new Float64Array(n) };
+  for (let i = 0; i < n; i++) {
+    const it = items[i]!;
+    p.namespaces[i] = it.ref.namespace;
+    p.names[i] = it.ref.name;
+    p.count[i] = it.count;
+    p.checkpointUs[i] = it.checkpointUs;
+    p.lastWriteUs[i] = lastWriteUs(it.ref);
+  }
+  return p;
+}
+
+/**
+ * A snapshot batch for the reader thread as columns: the counters, and each one's window
+ * (PendingWindows) flattened: `bucketCounts[i]` buckets of `buckets` belong to counter i (0: no
+ * window, nothing past its checkpoint). Thousands of small objects cloned cost the event loop
+ * several times more.
+ */
+export interface PackedSnapshotQuery {
+  namespaces: string[];
+  names: string[];
+  settleUs: number;
+  lastWriteUs: Float64Array;
+  bucketCounts: Uint32Array;
+  buckets: Float64Array;
+}
+
+export function packSnapshotQuery(refs: CounterRef[], settleUs: number, windows: readonly (CounterWindow | undefined)[]): PackedSnapshotQuery {
+  const n = refs.length;
+  let total = 0;
+  for (const w of windows) total += w ? w.buckets.length : 0;
+  const p: PackedSnapshotQuery = {
+    namespaces: new Array<string>(n),
+    names: new Array<string>(n),
+    settleUs,
+    lastWriteUs: new Float64Array(n),
+    bucketCounts: new Uint32Array(n),
+    buckets: new Float64Array(total),
+  };
+  let k = 0;
+  for (let i = 0; i < n; i++) {
+    p.namespaces[i] = refs[i]!.namespace;
+    p.names[i] = refs[i]!.name;
+    const w = windows[i];
+    if (!w) continue;
+    p.lastWriteUs[i] = w.lastWriteUs;
+    p.bucketCounts[i] = w.buckets.length;
+    for (const b of w.buckets) p.buckets[k++] = b;
+  }
+  return p;
+}
+
+/** The reader thread's side of packSnapshotQuery. */
+export function unpackSnapshotQuery(p: PackedSnapshotQuery): { refs: CounterRef[]; windows: (CounterWindow | undefined)[] } {
+  const n = p.names.length;
+  const refs = new Array<CounterRef>(n);
+  const windows = new Array<CounterWindow | undefined>(n);
+  let k = 0;
+  for (let i = 0; i < n; i++) {
+    refs[i] = { namespace: p.namespaces[i]!, name: p.names[i]! };
+    const c = p.bucketCounts[i]!;
+    windows[i] = c === 0 ? undefined : { lastWriteUs: p.lastWriteUs[i]!, buckets: Array.from(p.buckets.subarray(k, k + c)) };
+    k += c;
+  }
+  return { refs, windows };
+}
 
 /** Where a retention purge has got to: the last (bucket, counter) done. */
 export interface PurgeCursor {
@@ -61,7 +139,7 @@ export function packEvents(events: CounterEvent[]): PackedEvents {
 /** One request to the writer thread; each is one transaction there, run in arrival order. */
 export type WriterOp =
   | { op: 'append'; events: PackedEvents }
-  | { op: 'checkpoints'; items: CheckpointRowWrite[] }
+  | { op: 'checkpoints'; items: PackedCheckpoints }
   | { op: 'purgeChunk'; namespace: string; after: PurgeCursor | null; limit: number; beforeUs: number }
   | { op: 'purgeMarks'; namespace: string; belowBucket: number; limit: number }
   | { op: 'createNamespace'; ns: NamespaceConfig; createdAtMs: number }
@@ -92,11 +170,8 @@ export interface WriterResults {
 }
 
 
-/**
- * The reader thread's requests: the roll-up's snapshots, off the event loop, with each
- * counter's window (null: nothing past its checkpoint) from the main thread's PendingWindows.
- */
-export type ReaderOp = { op: 'snapshots'; refs: CounterRef[]; settleUs: number; windows: (CounterWindow | null)[] } | { op: 'close' };
+/** The reader thread's requests: the roll-up's snapshots, off the event loop, with each counter's window. */
+export type ReaderOp = { op: 'snapshots'; query: PackedSnapshotQuery } | { op: 'close' };
 
 export interface ReaderResults {
   snapshots: CounterSnapshot[];

@@ -6,7 +6,7 @@
  */
 import { workerData } from 'node:worker_threads';
 import { openDatabase } from './database';
-import type { ReaderOp, ThreadOptions } from './protocol';
+import { unpackSnapshotQuery, type ReaderOp, type ThreadOptions } from './protocol';
 import { serveRequests } from './serve';
 import { SnapshotReader } from './snapshots';
 
@@ -16,8 +16,10 @@ const snapshots = new SnapshotReader(db, bucketUs);
 
 serveRequests<ReaderOp>((req) => {
   switch (req.op) {
-    case 'snapshots':
-      return snapshots.read(req.refs, req.settleUs, req.windows);
+    case 'snapshots': {
+      const { refs, windows } = unpackSnapshotQuery(req.query);
+      return snapshots.read(refs, req.query.settleUs, windows);
+    }
     case 'close':
       db.close();
       return null;

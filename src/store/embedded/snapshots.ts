@@ -21,7 +21,7 @@ const ZERO_CHECKPOINT: CheckpointRow = { count: 0n, checkpointUs: 0, lastWriteUs
  */
 export class SnapshotReader {
   private readonly s: Record<'getCheckpoint' | 'maxClear' | 'sumAfter' | 'sumWindow' | 'sumRows', Stmt>;
-  private readonly readAll: (refs: CounterRef[], settleUs: number, windows: readonly (CounterWindow | null | undefined)[]) => CounterSnapshot[];
+  private readonly readAll: (refs: CounterRef[], settleUs: number, windows: readonly (CounterWindow | undefined)[]) => CounterSnapshot[];
 
   constructor(
     db: Database.Database,
@@ -51,17 +51,17 @@ export class SnapshotReader {
     // again (measured: ~15% of the main thread under addCounts over 100K counters, whose
     // overflow guard reads up to 200 counters per request). It also reads each counter's
     // checkpoint row and its events from the same commit.
-    this.readAll = db.transaction((refs: CounterRef[], settleUs: number, windows: readonly (CounterWindow | null | undefined)[]) =>
+    this.readAll = db.transaction((refs: CounterRef[], settleUs: number, windows: readonly (CounterWindow | undefined)[]) =>
       refs.map((ref, i) => this.snapshot(ref, settleUs, windows[i])),
     );
   }
 
-  /** The counters' snapshots; windows[i] is refs[i]'s window (null or undefined: none). */
-  read(refs: CounterRef[], settleUs: number, windows: readonly (CounterWindow | null | undefined)[]): CounterSnapshot[] {
+  /** The counters' snapshots; windows[i] is refs[i]'s window (undefined: none). */
+  read(refs: CounterRef[], settleUs: number, windows: readonly (CounterWindow | undefined)[]): CounterSnapshot[] {
     return refs.length === 1 ? [this.snapshot(refs[0]!, settleUs, windows[0])] : this.readAll(refs, settleUs, windows);
   }
 
-  private snapshot(ref: CounterRef, settleUs: number, window: CounterWindow | null | undefined): CounterSnapshot {
+  private snapshot(ref: CounterRef, settleUs: number, window: CounterWindow | undefined): CounterSnapshot {
     const row = this.s.getCheckpoint.get(ref.namespace, ref.name) as
       | { count: bigint; checkpoint_us: bigint; last_write_us: bigint }
       | undefined;

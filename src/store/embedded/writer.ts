@@ -9,7 +9,7 @@ import { workerData } from 'node:worker_threads';
 import { bucketOf } from './buckets';
 import { openDatabase } from './database';
 import { serveRequests } from './serve';
-import type { CheckpointRowWrite, PackedEvents, PurgeCursor, WriterOp, ThreadOptions, WriterResults } from './protocol';
+import type { PackedCheckpoints, PackedEvents, PurgeCursor, WriterOp, ThreadOptions, WriterResults } from './protocol';
 
 const { file, synchronous, writerCacheMb, bucketUs } = workerData as ThreadOptions;
 const db = openDatabase(file, synchronous);
@@ -86,9 +86,9 @@ function append(p: PackedEvents): Uint8Array {
     .immediate();
 }
 
-function checkpoints(items: CheckpointRowWrite[]): null {
+function checkpoints(p: PackedCheckpoints): null {
   db.transaction(() => {
-    for (const it of items) s.checkpoint.run(it.ref.namespace, it.ref.name, it.count, it.checkpointUs, it.lastWriteUs);
+    for (let i = 0; i < p.names.length; i++) s.checkpoint.run(p.namespaces[i]!, p.names[i]!, p.count[i]!, p.checkpointUs[i]!, p.lastWriteUs[i]!);
   })();
   return null;
 }
