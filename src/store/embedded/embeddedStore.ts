@@ -58,10 +58,12 @@ const MARK_PURGE_INTERVAL_MS = 1000;
  * Writes run on a writer thread (writer.ts), on a connection of their own: a commit's
  * transaction and fsync never block the event loop. Appends are grouped (GroupCommitter)
  * into one transaction per group, one group in flight, so durability costs one fsync per
- * group, not per increment. Reads a request waits on run here, on the main connection (one
- * indexed lookup or range sum per counter, no thread hop); the roll-up's batches of
- * snapshot reads (`background`) and the sweeps' pending scans run on a reader thread (reader.ts). In WAL mode no reader
- * waits for the writer, and once an append has resolved its commit is visible to all.
+ * group, not per increment; the roll-up's concurrent checkpoint writes are grouped the same
+ * way. Reads a request waits on run here, on the main connection (one indexed lookup, and a
+ * range sum per bucket of the counter's window, no thread hop); the roll-up's batches of
+ * snapshot reads (`background`) run on a reader thread (reader.ts); the sweeps' pending lists
+ * come from memory. In WAL mode no reader waits for the writer, and once an append has
+ * resolved its commit is visible to all.
  */
 export class EmbeddedStore implements Store {
   readonly kind = 'embedded';
