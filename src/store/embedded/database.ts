@@ -37,3 +37,8 @@ export function createDatabase(dataDir: string, synchronous: Synchronous): Datab
   }
   return db;
 }
+
+/** The width of the time buckets events and marks are keyed by, as recorded in the database (schema step 3). */
+export function eventBucketUs(db: Database.Database): number {
+  return (db.prepare("SELECT value FROM settings WHERE name = 'event_bucket_us'").get() as { value: number }).value;
+}

@@ -12,9 +12,12 @@ import type {
   SnapshotQuery,
   Store,
 } from '../types';
-import { createDatabase, databaseFile, type Synchronous } from './database';
+import { bucketOf } from './buckets';
+import { createDatabase, databaseFile, eventBucketUs, type Synchronous } from './database';
 import { GroupCommitter } from './groupCommit';
-import { packEvents, type ReaderOp, type ReaderResults, type WriterOp, type WriterResults } from './protocol';
+import { PendingWindows } from './pendingWindows';
+import { packCheckpoints, packEvents, packSnapshotQuery, type PurgeCursor, type ReaderOp, type ReaderResults, type WriterOp, type WriterResults } from './protocol';
+import { recoverWindows } from './recovery';
 import { SnapshotReader } from './snapshots';
 import { ThreadClient } from './thread';
 
@@ -35,21 +38,32 @@ const PURGE_CHUNK = 500;
  */
 const REMOVE_CHUNK = 2000;
 
+/** Marks deleted per transaction: sequential deletes in the oldest buckets, a few ms of the writer. */
+const MARK_PURGE_CHUNK = 5000;
+
+/** A namespace's obsolete marks are looked for at most this often (after its checkpoint writes). */
+const MARK_PURGE_INTERVAL_MS = 1000;
 
 /**
  * The embedded store: one SQLite file under COUNTER_DATA_DIR, in WAL mode.
  *
- * Events are clustered by (namespace, counter, time) in a WITHOUT ROWID table, so a
- * counter's window is one contiguous range scan: the embedded analogue of Cassandra's
- * time-bucketed partitions.
+ * Events are keyed by (namespace, time bucket, counter, time, event id) in a WITHOUT ROWID
+ * table (schema step 3): a group commit's inserts land in the pages of the newest buckets,
+ * and a counter's window is one range seek per bucket it was written in. Which buckets, and
+ * which counters are pending at all, this process keeps in memory (PendingWindows: noted
+ * from every append's answer, settled by checkpoints and reads); its durable copy is the
+ * `marks` table, written with the events and read back when a store opens (recovery.ts).
+ * This relies on the store being the file's only writer (exclusiveWriter).
  *
  * Writes run on a writer thread (writer.ts), on a connection of their own: a commit's
  * transaction and fsync never block the event loop. Appends are grouped (GroupCommitter)
  * into one transaction per group, one group in flight, so durability costs one fsync per
- * group, not per increment. Reads a request waits on run here, on the main connection (one
- * indexed lookup or range sum per counter, no thread hop); the roll-up's batches of
- * snapshot reads (`background`) and the sweeps' pending scans run on a reader thread (reader.ts). In WAL mode no reader
- * waits for the writer, and once an append has resolved its commit is visible to all.
+ * group, not per increment; the roll-up's concurrent checkpoint writes are grouped the same
+ * way. Reads a request waits on run here, on the main connection (one indexed lookup, and a
+ * range sum per bucket of the counter's window, no thread hop); the roll-up's batches of
+ * snapshot reads (`background`) run on a reader thread (reader.ts); the sweeps' pending lists
+ * come from memory. In WAL mode no reader waits for the writer, and once an append has
+ * resolved its commit is visible to all.
  */
 export class EmbeddedStore implements Store {
   readonly kind = 'embedded';
@@ -59,15 +73,27 @@ export class EmbeddedStore implements Store {
   private readonly reader: ThreadClient<ReaderOp, ReaderResults>;
   private readonly snapshots: SnapshotReader;
   private readonly committer: GroupCommitter<CounterEvent, AppendResult>;
+  private readonly checkpointer: GroupCommitter<CheckpointWrite, null>;
   private readonly s: Record<'listNs' | 'getNs' | 'rowNs' | 'listDeleted', Stmt>;
+  private readonly bucketUs: number;
+  private readonly windows: PendingWindows;
+  /** The least bucket of each append group sent to the writer and not answered yet: its marks may be committed already. */
+  private readonly inFlight = new Map<number, number>();
+  private nextGroup = 0;
+  /** When each namespace's obsolete marks were last looked for. */
+  private readonly markPurgeAt = new Map<string, number>();
 
   constructor(dataDir: string, synchronous: Synchronous = 'FULL', writerCacheMb = DEFAULT_WRITER_CACHE_MB) {
     // Migrated here, before the writer thread opens its own connection.
     this.db = createDatabase(dataDir, synchronous);
-    const options = { file: databaseFile(dataDir), synchronous, writerCacheMb };
+    this.bucketUs = eventBucketUs(this.db);
+    this.windows = new PendingWindows(this.bucketUs);
+    // Before anything is served: reads and the sweeps rely on the windows being complete.
+    recoverWindows(this.db, this.windows);
+    const options = { file: databaseFile(dataDir), synchronous, writerCacheMb, bucketUs: this.bucketUs };
     this.writer = new ThreadClient('writer', options);
     this.reader = new ThreadClient('reader', options);
-    this.snapshots = new SnapshotReader(this.db);
+    this.snapshots = new SnapshotReader(this.db, this.bucketUs);
     const p = (sql: string): Stmt => this.db.prepare(sql);
     this.s = {
       // A tombstoned row (deleted_at set) is no namespace any more, for every lookup.
@@ -77,8 +103,27 @@ export class EmbeddedStore implements Store {
       listDeleted: p('SELECT name, deleted_at FROM namespaces WHERE deleted_at IS NOT NULL ORDER BY name'),
     };
     this.committer = new GroupCommitter(async (events) => {
-      const applied = await this.writer.request({ op: 'append', events: packEvents(events) });
-      return Array.from(applied, (a) => (a === 1 ? APPLIED : DUPLICATE));
+      const group = this.nextGroup++;
+      let least = Number.POSITIVE_INFINITY;
+      for (const e of events) if (e.timeUs < least) least = e.timeUs;
+      this.inFlight.set(group, bucketOf(least, this.bucketUs));
+      try {
+        const applied = await this.writer.request({ op: 'append', events: packEvents(events) });
+        return Array.from(applied, (a) => (a === 1 ? APPLIED : DUPLICATE));
+      } finally {
+        // Noted before any append is answered. Duplicates too (one may have been committed by
+        // a transaction whose answer was lost with its thread), and a failed group's events
+        // as well: a dead thread may have committed it. A window noted for nothing reads
+        // nothing, and its first roll-up's checkpoint settles it.
+        for (const e of events) this.windows.note(e.namespace, e.name, e.timeUs);
+        this.inFlight.delete(group);
+      }
+    });
+    // The roll-up's drainers write checkpoints concurrently (8 queues, several batches each in
+    // flight): grouped like appends, one commit for all of them, each `rollups` page once.
+    this.checkpointer = new GroupCommitter(async (items) => {
+      await this.writer.request({ op: 'checkpoints', items: packCheckpoints(items, (ref) => this.windows.get(ref)?.lastWriteUs ?? 0) });
+      return items.map(() => null);
     });
   }
 
@@ -124,18 +169,50 @@ export class EmbeddedStore implements Store {
   }
 
   async readSnapshots({ refs, settleUs, background }: SnapshotQuery): Promise<CounterSnapshot[]> {
-    if (background) return this.reader.request({ op: 'snapshots', refs, settleUs });
-    return this.snapshots.read(refs, settleUs);
+    const windows = refs.map((r) => this.windows.get(r));
+    const snaps = background
+      ? await this.reader.request({ op: 'snapshots', query: packSnapshotQuery(refs, settleUs, windows) })
+      : this.snapshots.read(refs, settleUs, windows);
+    // A checkpoint read is a lower bound of the stored one: what it covers needs no more reads.
+    for (let i = 0; i < refs.length; i++) {
+      const w = windows[i];
+      const { checkpointUs } = snaps[i]!.checkpoint;
+      if (w && this.windows.covers(w, checkpointUs)) this.windows.settle(refs[i]!, checkpointUs);
+    }
+    return snaps;
   }
 
   async writeCheckpoints(items: CheckpointWrite[]): Promise<void> {
     if (items.length === 0) return;
-    await this.writer.request({ op: 'checkpoints', items });
+    await this.checkpointer.submit(items);
+    for (const it of items) this.windows.settle(it.ref, it.checkpointUs);
+    for (const namespace of new Set(items.map((it) => it.ref.namespace))) this.purgeMarksSoon(namespace);
   }
 
-  /** On the reader thread: a sweep scans the namespace's checkpoint rows (background work). */
-  listPending(query: PendingQuery): Promise<CounterRef[]> {
-    return this.reader.request({ op: 'pending', ...query });
+  /** From memory: the windows are every counter that may have events past its checkpoint. */
+  async listPending({ namespace, upToUs, limit }: PendingQuery): Promise<CounterRef[]> {
+    return this.windows.list(namespace, upToUs, limit);
+  }
+
+  /**
+   * Deletes, in chunks, the namespace's marks of the buckets below every window and every
+   * append in flight: no counter has events past its checkpoint there. The bound is taken
+   * again for each chunk, so that marks committed by appends sent since are never below it.
+   * In the background, at most once a MARK_PURGE_INTERVAL_MS; a failure waits for the next.
+   */
+  private purgeMarksSoon(namespace: string): void {
+    const now = Date.now();
+    if ((this.markPurgeAt.get(namespace) ?? 0) + MARK_PURGE_INTERVAL_MS > now) return;
+    this.markPurgeAt.set(namespace, now);
+    const run = async (): Promise<void> => {
+      for (;;) {
+        let below = this.windows.floor(namespace) ?? Number.MAX_SAFE_INTEGER;
+        for (const b of this.inFlight.values()) below = Math.min(below, b);
+        const n = await this.writer.request({ op: 'purgeMarks', namespace, belowBucket: below, limit: MARK_PURGE_CHUNK });
+        if (n < MARK_PURGE_CHUNK) return;
+      }
+    };
+    run().catch(() => undefined);
   }
 
   /**
@@ -144,8 +221,8 @@ export class EmbeddedStore implements Store {
    */
   async purge({ namespace, beforeUs }: PurgeQuery): Promise<PurgeResult> {
     let deleted = 0;
-    for (let after: string | null = ''; after !== null; ) {
-      const chunk: WriterResults['purgeChunk'] = await this.writer.request({ op: 'purgeChunk', namespace: namespace.name, after, limit: PURGE_CHUNK, beforeUs });
+    for (let after: PurgeCursor | null | undefined; after !== null; ) {
+      const chunk: WriterResults['purgeChunk'] = await this.writer.request({ op: 'purgeChunk', namespace: namespace.name, after: after ?? null, limit: PURGE_CHUNK, beforeUs });
       deleted += chunk.deleted;
       after = chunk.last;
     }
@@ -155,11 +232,15 @@ export class EmbeddedStore implements Store {
   /** One writer transaction per chunk of REMOVE_CHUNK rows: appends queued meanwhile run between chunks. */
   async removeNamespaceData(name: string): Promise<{ removed: number }> {
     let removed = 0;
+    // Nothing writes to the namespace any more (the caller's rule): its windows only go.
+    this.windows.forget(name);
     for (;;) {
       const n = await this.writer.request({ op: 'removeNamespaceChunk', namespace: name, limit: REMOVE_CHUNK });
-      if (n === 0) return { removed };
+      if (n === 0) break;
       removed += n;
     }
+    this.windows.forget(name);
+    return { removed };
   }
 
   /** Ends the writer or reader thread at once, as a crash of it would (tests). */
@@ -172,7 +253,7 @@ export class EmbeddedStore implements Store {
   }
 
   async close(): Promise<void> {
-    await this.committer.drain();
+    await Promise.all([this.committer.drain(), this.checkpointer.drain()]);
     await Promise.all([this.writer.close({ op: 'close' }), this.reader.close({ op: 'close' })]);
     this.db.close();
   }

@@ -6,35 +6,41 @@
  * synchronous level). A failed transaction is rolled back and answered with its error.
  */
 import { workerData } from 'node:worker_threads';
-import { counterKey } from '../../model';
-import type { CheckpointWrite } from '../types';
+import { bucketOf } from './buckets';
 import { openDatabase } from './database';
 import { serveRequests } from './serve';
-import type { PackedEvents, WriterOp, ThreadOptions, WriterResults } from './protocol';
+import type { PackedCheckpoints, PackedEvents, PurgeCursor, WriterOp, ThreadOptions, WriterResults } from './protocol';
 
-const { file, synchronous, writerCacheMb } = workerData as ThreadOptions;
+const { file, synchronous, writerCacheMb, bucketUs } = workerData as ThreadOptions;
 const db = openDatabase(file, synchronous);
-// Inserts land all over the events tree (clustered by counter): with a cache that holds its
-// hot pages they stop reading pages back from the file (measured: 2 MB, SQLite's default,
-// ~8K increments/s over 100K counters; 16 MB ~27K/s).
+// A cache that holds the pages of the buckets being written (and the `rollups` rows the
+// checkpoints update) spares reading them back from the file.
 db.pragma(`cache_size = -${writerCacheMb * 1024}`);
 
 const s = {
-  insertEvent: db.prepare('INSERT OR IGNORE INTO events (namespace, counter, time_us, event_id, clear, delta) VALUES (?, ?, ?, ?, ?, ?)'),
-  touchLastWrite: db.prepare(
-    `INSERT INTO rollups (namespace, counter, count, checkpoint_us, last_write_us) VALUES (?, ?, 0, 0, ?)
-     ON CONFLICT (namespace, counter) DO UPDATE SET last_write_us = excluded.last_write_us
-     WHERE excluded.last_write_us > rollups.last_write_us`,
-  ),
+  insertEvent: db.prepare('INSERT OR IGNORE INTO events (namespace, bucket, counter, time_us, event_id, clear, delta) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+  insertMark: db.prepare('INSERT OR IGNORE INTO marks (namespace, bucket, counter) VALUES (?, ?, ?)'),
+  // The newest write the main thread knew of goes with the checkpoint (the row's only other
+  // writer): it is what a snapshot reports once the counter's window is gone.
   checkpoint: db.prepare(
-    `INSERT INTO rollups (namespace, counter, count, checkpoint_us, last_write_us) VALUES (?, ?, ?, ?, 0)
-     ON CONFLICT (namespace, counter) DO UPDATE SET count = excluded.count, checkpoint_us = excluded.checkpoint_us
+    `INSERT INTO rollups (namespace, counter, count, checkpoint_us, last_write_us) VALUES (?, ?, ?, ?, ?)
+     ON CONFLICT (namespace, counter) DO UPDATE SET count = excluded.count, checkpoint_us = excluded.checkpoint_us,
+       last_write_us = max(rollups.last_write_us, excluded.last_write_us)
      WHERE excluded.checkpoint_us > rollups.checkpoint_us`,
   ),
-  // Retention per counter: a range delete on the primary key, bounded by the checkpoint so
-  // that an event is never dropped before it was rolled up.
-  purgeCounters: db.prepare('SELECT counter, checkpoint_us FROM rollups WHERE namespace = ? AND counter > ? ORDER BY counter LIMIT ?'),
-  purgeCounter: db.prepare('DELETE FROM events WHERE namespace = ? AND counter = ? AND time_us < ? AND time_us <= ?'),
+  // Retention: the (bucket, counter) pairs of the expired buckets in key order, then a range
+  // delete each, bounded by the counter's checkpoint so that an event is never dropped before
+  // it was rolled up.
+  purgePairs: db.prepare(
+    `SELECT bucket, counter FROM events WHERE namespace = ? AND bucket <= ? AND (bucket, counter) > (?, ?)
+     GROUP BY bucket, counter ORDER BY bucket, counter LIMIT ?`,
+  ),
+  checkpointOf: db.prepare('SELECT checkpoint_us FROM rollups WHERE namespace = ? AND counter = ?'),
+  purgePair: db.prepare('DELETE FROM events WHERE namespace = ? AND bucket = ? AND counter = ? AND time_us < ? AND time_us <= ?'),
+  purgeMarks: db.prepare(
+    `DELETE FROM marks WHERE namespace = ? AND (bucket, counter) IN
+       (SELECT bucket, counter FROM marks WHERE namespace = ? AND bucket < ? LIMIT ?)`,
+  ),
   insertNs: db.prepare(
     `INSERT OR IGNORE INTO namespaces (name, mode, ttl_seconds, retention_seconds, accept_limit_ms, created_at)
      VALUES (?, ?, ?, ?, ?, ?)`,
@@ -44,60 +50,69 @@ const s = {
   markDeleted: db.prepare('UPDATE namespaces SET deleted_at = ? WHERE name = ? AND deleted_at IS NULL'),
   dropNs: db.prepare('DELETE FROM namespaces WHERE name = ? AND deleted_at IS NOT NULL'),
   // deleteNamespace's chunks: at most `limit` rows by primary key per transaction, events
-  // first (every counter with events has its checkpoint row, written in the same transaction),
-  // then the checkpoint rows (and so the pending marks, which are an index of them).
+  // first, then the marks, then the checkpoint rows.
   removeEvents: db.prepare(
-    `DELETE FROM events WHERE namespace = ? AND (counter, time_us, event_id) IN
-       (SELECT counter, time_us, event_id FROM events WHERE namespace = ? LIMIT ?)`,
+    `DELETE FROM events WHERE namespace = ? AND (bucket, counter, time_us, event_id) IN
+       (SELECT bucket, counter, time_us, event_id FROM events WHERE namespace = ? LIMIT ?)`,
   ),
+  removeMarks: db.prepare('DELETE FROM marks WHERE namespace = ? AND (bucket, counter) IN (SELECT bucket, counter FROM marks WHERE namespace = ? LIMIT ?)'),
   removeRollups: db.prepare('DELETE FROM rollups WHERE namespace = ? AND counter IN (SELECT counter FROM rollups WHERE namespace = ? LIMIT ?)'),
 };
 
+/**
+ * One group's events and their marks, one per counter and bucket of the group (most events of
+ * a hot counter share one). Nothing else per counter: the pending state lives in the main
+ * thread's PendingWindows, rebuilt from the marks after a restart.
+ */
 function append(p: PackedEvents): Uint8Array {
   return db
     .transaction(() => {
       const n = p.names.length;
       const applied = new Uint8Array(n);
-      // One checkpoint-row upsert per counter of the group (with its newest event), not one
-      // per event: a hot counter's many writes in one group cost one.
-      const newest = new Map<string, number>();
+      const marked = new Set<string>();
       for (let i = 0; i < n; i++) {
         const ns = p.namespaces[i]!;
         const name = p.names[i]!;
-        const timeUs = p.timeUs[i]!;
-        if (s.insertEvent.run(ns, name, timeUs, p.eventIds[i]!, p.clear[i]!, p.delta[i]!).changes !== 1) continue;
+        const bucket = bucketOf(p.timeUs[i]!, bucketUs);
+        if (s.insertEvent.run(ns, bucket, name, p.timeUs[i]!, p.eventIds[i]!, p.clear[i]!, p.delta[i]!).changes !== 1) continue;
         applied[i] = 1;
-        const key = counterKey({ namespace: ns, name });
-        const seen = newest.get(key);
-        if (seen === undefined || timeUs > p.timeUs[seen]!) newest.set(key, i);
+        const key = `${bucket}\u0000${ns}\u0000${name}`;
+        if (marked.has(key)) continue;
+        marked.add(key);
+        s.insertMark.run(ns, bucket, name);
       }
-      for (const i of newest.values()) s.touchLastWrite.run(p.namespaces[i]!, p.names[i]!, p.timeUs[i]!);
       return applied;
     })
     .immediate();
 }
 
-function checkpoints(items: CheckpointWrite[]): null {
+function checkpoints(p: PackedCheckpoints): null {
   db.transaction(() => {
-    for (const it of items) s.checkpoint.run(it.ref.namespace, it.ref.name, it.count, it.checkpointUs);
+    for (let i = 0; i < p.names.length; i++) s.checkpoint.run(p.namespaces[i]!, p.names[i]!, p.count[i]!, p.checkpointUs[i]!, p.lastWriteUs[i]!);
   })();
   return null;
 }
 
-function purgeChunk(namespace: string, after: string, limit: number, beforeUs: number): WriterResults['purgeChunk'] {
-  const rows = s.purgeCounters.all(namespace, after, limit) as { counter: string; checkpoint_us: number }[];
-  if (rows.length === 0) return { deleted: 0, last: null };
+function purgeChunk(namespace: string, after: PurgeCursor | null, limit: number, beforeUs: number): WriterResults['purgeChunk'] {
+  const from = after ?? { bucket: Number.MIN_SAFE_INTEGER, counter: '' };
+  const pairs = s.purgePairs.all(namespace, bucketOf(beforeUs - 1, bucketUs), from.bucket, from.counter, limit) as PurgeCursor[];
+  if (pairs.length === 0) return { deleted: 0, last: null };
   let deleted = 0;
   db.transaction(() => {
-    for (const r of rows) deleted += s.purgeCounter.run(namespace, r.counter, beforeUs, r.checkpoint_us).changes;
+    for (const { bucket, counter } of pairs) {
+      const row = s.checkpointOf.get(namespace, counter) as { checkpoint_us: number } | undefined;
+      if (row) deleted += s.purgePair.run(namespace, bucket, counter, beforeUs, row.checkpoint_us).changes;
+    }
   })();
-  return { deleted, last: rows[rows.length - 1]!.counter };
+  return { deleted, last: pairs[pairs.length - 1]! };
 }
 
 function removeNamespaceChunk(namespace: string, limit: number): number {
   return db.transaction(() => {
     const events = s.removeEvents.run(namespace, namespace, limit).changes;
     if (events > 0) return events;
+    const marks = s.removeMarks.run(namespace, namespace, limit).changes;
+    if (marks > 0) return marks;
     return s.removeRollups.run(namespace, namespace, limit).changes;
   })();
 }
@@ -110,6 +125,8 @@ function run(req: WriterOp): unknown {
       return checkpoints(req.items);
     case 'purgeChunk':
       return purgeChunk(req.namespace, req.after, req.limit, req.beforeUs);
+    case 'purgeMarks':
+      return s.purgeMarks.run(req.namespace, req.namespace, req.belowBucket, req.limit).changes;
     case 'createNamespace': {
       const { ns } = req;
       s.insertNs.run(ns.name, ns.mode, ns.ttlSeconds, ns.retentionSeconds, ns.acceptLimitMs, req.createdAtMs);

@@ -1,0 +1,75 @@
+import { bucketEndUs, bucketOf } from '../../../../../src/store/embedded/buckets';
+import { PendingWindows } from '../../../../../src/store/embedded/pendingWindows';
+
+const W = 1_000_000;
+const a = { namespace: 'n', name: 'a' };
+const b = { namespace: 'n', name: 'b' };
+
+describe('time buckets', () => {
+  it('floors for any sign, and a bucket ends on its last microsecond', () => {
+    expect(bucketOf(0, W)).toBe(0);
+    expect(bucketOf(W - 1, W)).toBe(0);
+    expect(bucketOf(W, W)).toBe(1);
+    expect(bucketOf(-1, W)).toBe(-1);
+    expect(bucketEndUs(0, W)).toBe(W - 1);
+    expect(bucketOf(bucketEndUs(7, W), W)).toBe(7);
+    expect(bucketOf(bucketEndUs(7, W) + 1, W)).toBe(8);
+  });
+});
+
+describe('PendingWindows', () => {
+  it('keeps the newest write and the buckets written, ascending, each once, whatever the order', () => {
+    const p = new PendingWindows(W);
+    for (const t of [5 * W + 1, 2 * W, 5 * W + 9, 9 * W, 2 * W + 3, 7 * W]) p.note('n', 'a', t);
+    expect(p.get(a)).toEqual({ lastWriteUs: 9 * W, buckets: [2, 5, 7, 9] });
+    expect(p.get(b)).toBeUndefined();
+    expect(p.floor('n')).toBe(2);
+  });
+
+  it('settles only what a checkpoint covers whole, and drops a window whose newest write is covered', () => {
+    const p = new PendingWindows(W);
+    for (const t of [2 * W, 5 * W + 10, 9 * W]) p.note('n', 'a', t);
+    p.settle(a, 5 * W + 5); // inside bucket 5: it may still hold events after the checkpoint
+    expect(p.get(a)).toEqual({ lastWriteUs: 9 * W, buckets: [5, 9] });
+    expect(p.floor('n')).toBe(5);
+    p.settle(a, 3 * W); // an older checkpoint changes nothing
+    expect(p.get(a)!.buckets).toEqual([5, 9]);
+    p.settle(a, 9 * W);
+    expect(p.get(a)).toBeUndefined();
+    expect(p.floor('n')).toBeUndefined();
+    // a late event at or before the checkpoint read is dropped by the next settle
+    p.note('n', 'a', 4 * W);
+    p.settle(a, 9 * W);
+    expect(p.get(a)).toBeUndefined();
+  });
+
+  it('floors a namespace at the least bucket any of its windows holds', () => {
+    const p = new PendingWindows(W);
+    p.note('n', 'a', 3 * W);
+    p.note('n', 'b', 1 * W);
+    p.note('n', 'b', 6 * W);
+    p.note('m', 'a', 0);
+    expect(p.floor('n')).toBe(1);
+    p.settle(b, 2 * W);
+    expect(p.floor('n')).toBe(3);
+    p.settle(a, 3 * W);
+    expect(p.floor('n')).toBe(6);
+    expect(p.floor('m')).toBe(0);
+    p.forget('m');
+    expect(p.floor('m')).toBeUndefined();
+    expect(p.get({ namespace: 'm', name: 'a' })).toBeUndefined();
+  });
+
+  it('lists a namespace oldest newest-write first, up to a time and a limit', () => {
+    const p = new PendingWindows(W);
+    p.note('n', 'c', 3 * W);
+    p.note('n', 'a', 1 * W);
+    p.note('n', 'b', 2 * W);
+    p.note('n', 'd', 9 * W);
+    p.note('n', 'e', 2 * W);
+    p.note('m', 'x', 1);
+    expect(p.list('n', 5 * W, 100).map((r) => r.name)).toEqual(['a', 'b', 'e', 'c']);
+    expect(p.list('n', 5 * W, 2)).toEqual([a, b]);
+    expect(p.list('none', Number.MAX_SAFE_INTEGER, 10)).toEqual([]);
+  });
+});
