@@ -18,6 +18,7 @@ import { GroupCommitter } from './groupCommit';
 import { PendingWindows } from './pendingWindows';
 import { packCheckpoints, packEvents, packSnapshotQuery, type PurgeCursor, type ReaderOp, type ReaderResults, type WriterOp, type WriterResults } from './protocol';
 import { recoverWindows } from './recovery';
+import { lockDataDir } from './processLock';
 import { SnapshotReader } from './snapshots';
 import { ThreadClient } from './thread';
 
@@ -80,12 +81,20 @@ export class EmbeddedStore implements Store {
   /** The least bucket of each append group sent to the writer and not answered yet: its marks may be committed already. */
   private readonly inFlight = new Map<number, number>();
   private nextGroup = 0;
+  private readonly releaseLock: () => void;
   /** When each namespace's obsolete marks were last looked for. */
   private readonly markPurgeAt = new Map<string, number>();
 
   constructor(dataDir: string, synchronous: Synchronous = 'FULL', writerCacheMb = DEFAULT_WRITER_CACHE_MB) {
-    // Migrated here, before the writer thread opens its own connection.
-    this.db = createDatabase(dataDir, synchronous);
+    // Before the file is touched: one process per directory (see ./processLock.ts).
+    this.releaseLock = lockDataDir(dataDir);
+    try {
+      // Migrated here, before the writer thread opens its own connection.
+      this.db = createDatabase(dataDir, synchronous);
+    } catch (err) {
+      this.releaseLock();
+      throw err;
+    }
     this.bucketUs = eventBucketUs(this.db);
     this.windows = new PendingWindows(this.bucketUs);
     // Before anything is served: reads and the sweeps rely on the windows being complete.
@@ -256,6 +265,7 @@ export class EmbeddedStore implements Store {
     await Promise.all([this.committer.drain(), this.checkpointer.drain()]);
     await Promise.all([this.writer.close({ op: 'close' }), this.reader.close({ op: 'close' })]);
     this.db.close();
+    this.releaseLock();
   }
 }
 
