@@ -19,7 +19,7 @@ const count = async (url: string): Promise<unknown> => {
 
 describe('one process per COUNTER_DATA_DIR', () => {
   it('refuses a second process on the same directory while the first lives, and takes over after SIGKILL', async () => {
-    const dataDir = tempDir('counters-lock-');
+    const dataDir = path.join(tempDir('counters-lock-'), 'not-there-yet'); // a first start creates it
     const first = await spawnServiceProcess({ COUNTER_DATA_DIR: dataDir });
     running.push(first);
     await expect(spawnServiceProcess({ COUNTER_DATA_DIR: dataDir })).rejects.toThrow(

@@ -26,9 +26,13 @@ const alive = (pid: number): boolean => {
  * instance pointed at the same COUNTER_DATA_DIR.
  */
 export function lockDataDir(dataDir: string): () => void {
-  const file = path.join(path.resolve(dataDir), 'counters.lock');
+  const dir = path.resolve(dataDir);
+  const file = path.join(dir, 'counters.lock');
   const opens = held.get(file) ?? 0;
-  if (opens === 0) take(file);
+  if (opens === 0) {
+    fs.mkdirSync(dir, { recursive: true }); // a first start creates the directory
+    take(file);
+  }
   held.set(file, opens + 1);
   let released = false;
   return () => {
