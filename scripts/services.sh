@@ -10,6 +10,7 @@
 #                                         # replaces the single Cassandra node these scripts started
 #   scripts/services.sh kill cassandra N  # SIGKILL Cassandra node N (1-3) of the cluster
 #   scripts/services.sh restart cassandra N  # node N back (same data), waits until the cluster is ready
+#   scripts/services.sh nodetool cassandra N ARGS...  # nodetool against node N (e.g. repair -full KS)
 #   scripts/services.sh kill redis PORT   # SIGKILL the Redis Cluster node on PORT
 #   scripts/services.sh restart redis PORT
 #   scripts/services.sh stop              # stops everything these scripts started
@@ -27,7 +28,7 @@ REDIS_CLUSTER="$SCRIPT_DIR/redis/cluster.sh"
 
 log() { echo "[services] $*" >&2; }
 fail() { echo "[services] FAILED: $*" >&2; exit 1; }
-usage() { echo "usage: $0 start [cluster] | stop | status [cluster] | kill cassandra N | restart cassandra N | kill redis PORT | restart redis PORT" >&2; exit 2; }
+usage() { echo "usage: $0 start [cluster] | stop | status [cluster] | kill cassandra N | restart cassandra N | nodetool cassandra N ARGS... | kill redis PORT | restart redis PORT" >&2; exit 2; }
 
 redis_cluster() {
   [[ -x "$REDIS_CLUSTER" ]] || fail "$REDIS_CLUSTER is missing: no Redis Cluster to $1"
@@ -79,6 +80,10 @@ case "$cmd $# ${2:-}" in
     ;;
   "kill 3 cassandra" | "restart 3 cassandra")
     "$SCRIPT_DIR/cassandra/cluster.sh" "$cmd" "$3"
+    ;;
+  "nodetool "*" cassandra")
+    shift 2
+    exec "$SCRIPT_DIR/cassandra/cluster.sh" nodetool "$@"
     ;;
   "kill 3 redis" | "restart 3 redis")
     redis_cluster "$cmd" "$3"

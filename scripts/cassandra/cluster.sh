@@ -10,12 +10,16 @@
 #   scripts/cassandra/cluster.sh status      # exit 0 when ready (as start defines it)
 #   scripts/cassandra/cluster.sh kill N      # SIGKILL node N (1-3), as a crash
 #   scripts/cassandra/cluster.sh restart N   # start node N again (same data); waits for ready
+#   scripts/cassandra/cluster.sh nodetool N ARGS...  # nodetool against node N (over its local
+#                                            # JMX port), e.g. `nodetool 3 repair -full KEYSPACE`
 #
 # Environment (all optional; CASSANDRA_VERSION / CASSANDRA_HOME_DIR as for start.sh):
 #   CASSANDRA_CLUSTER_CQL_PORT      CQL port of every node (default 9042)
 #   CASSANDRA_CLUSTER_STORAGE_PORT  storage (internode) port of every node (default 7000)
 #   CASSANDRA_CLUSTER_DATA_DIR      parent of node1..node3 (default
 #                                   $CASSANDRA_HOME_DIR/cluster-$CASSANDRA_CLUSTER_CQL_PORT)
+#   CASSANDRA_CLUSTER_JMX_PORT      node N's JMX (nodetool) listens on 127.0.0.1 at this + N
+#                                   (default 7200: 7201-7203)
 #   CASSANDRA_CLUSTER_HEAP          heap per node (default 768m)
 #   CASSANDRA_CLUSTER_TIMEOUT       seconds to wait for ready (default 240)
 #   CASSANDRA_CLEAN=1               wipe the cluster's data before starting
@@ -27,6 +31,7 @@ CASSANDRA_HOME_DIR="${CASSANDRA_HOME_DIR:-$HOME/.cache/counter-service/cassandra
 CQL_PORT="${CASSANDRA_CLUSTER_CQL_PORT:-9042}"
 STORAGE_PORT="${CASSANDRA_CLUSTER_STORAGE_PORT:-7000}"
 CLUSTER_DIR="${CASSANDRA_CLUSTER_DATA_DIR:-$CASSANDRA_HOME_DIR/cluster-$CQL_PORT}"
+JMX_BASE="${CASSANDRA_CLUSTER_JMX_PORT:-7200}"
 HEAP="${CASSANDRA_CLUSTER_HEAP:-768m}"
 TIMEOUT="${CASSANDRA_CLUSTER_TIMEOUT:-240}"
 NODES=(1 2 3)
@@ -35,9 +40,10 @@ TOKENS=(-9223372036854775808 -3074457345618258603 3074457345618258602)
 
 log() { echo "[cassandra-cluster] $*" >&2; }
 fail() { echo "[cassandra-cluster] FAILED: $*" >&2; exit 1; }
-usage() { echo "usage: $0 start|stop|status|kill N|restart N" >&2; exit 2; }
+usage() { echo "usage: $0 start|stop|status|kill N|restart N|nodetool N ARGS..." >&2; exit 2; }
 
-[[ "$CQL_PORT" =~ ^[0-9]+$ && "$STORAGE_PORT" =~ ^[0-9]+$ ]] || fail "CASSANDRA_CLUSTER_CQL_PORT and CASSANDRA_CLUSTER_STORAGE_PORT must be numbers"
+[[ "$CQL_PORT" =~ ^[0-9]+$ && "$STORAGE_PORT" =~ ^[0-9]+$ && "$JMX_BASE" =~ ^[0-9]+$ ]] \
+  || fail "CASSANDRA_CLUSTER_CQL_PORT, CASSANDRA_CLUSTER_STORAGE_PORT and CASSANDRA_CLUSTER_JMX_PORT must be numbers"
 
 addr() { echo "127.0.0.$1"; }
 node_dir() { echo "$CLUSTER_DIR/node$1"; }
@@ -59,6 +65,7 @@ start_node() {
   CASSANDRA_CLUSTER_NAME="counter-service-cluster" \
   CASSANDRA_SNITCH=GossipingPropertyFileSnitch \
   CASSANDRA_COMMITLOG_SYNC=group \
+  CASSANDRA_JMX_PORT="$((JMX_BASE + n))" \
   CASSANDRA_HEAP="$HEAP" \
   CASSANDRA_START_TIMEOUT="$TIMEOUT" \
   CASSANDRA_CLEAN=0 \
@@ -140,6 +147,16 @@ case "$cmd" in
     start_node "$2" || fail "node$2 did not start (log: $(node_dir "$2")/logs/system.log)"
     wait_cluster "$TIMEOUT" || fail "node$2 is back but the nodes do not all see their peers UP within ${TIMEOUT}s"
     log "node$2 back and the cluster ready in $((SECONDS - t0))s"
+    ;;
+  nodetool)
+    # What an operator runs after a node was down: `repair` mends what hints did not carry.
+    check_node "${2:-}"
+    n="$2"
+    shift 2
+    # The JPMS flags Cassandra's classes need on Java 17, as for the daemon (start.sh).
+    read -ra jpms <<<"$(grep -Ev '^[[:space:]]*(#|$)' "$SCRIPT_DIR/jvm17.options" | tr '\n' ' ')"
+    exec "${JAVA_HOME:+$JAVA_HOME/bin/}java" "${jpms[@]}" -Xmx256m "-Dlogback.configurationFile=file://$SCRIPT_DIR/logback-tools.xml" -cp "$CASSANDRA_HOME_DIR/lib/*" org.apache.cassandra.tools.NodeTool \
+      -h 127.0.0.1 -p "$((JMX_BASE + n))" "$@"
     ;;
   *) usage ;;
 esac

@@ -32,9 +32,10 @@ export const contactPoints = (): string[] => clusterEnv().CASSANDRA_CONTACT_POIN
 /** Node n's contact point (1-3). */
 export const nodePoint = (n: number): string => contactPoints()[n - 1]!;
 
-/** scripts/services.sh kill|restart cassandra N, without blocking the event loop (writers run meanwhile). */
-export async function services(...args: string[]): Promise<void> {
-  await run(path.join(ROOT, 'scripts', 'services.sh'), args, { cwd: ROOT, timeout: 300_000 });
+/** scripts/services.sh kill|restart|nodetool cassandra N ..., without blocking the event loop (writers run meanwhile); its stdout. */
+export async function services(...args: string[]): Promise<string> {
+  const { stdout } = await run(path.join(ROOT, 'scripts', 'services.sh'), args, { cwd: ROOT, timeout: 300_000 });
+  return stdout;
 }
 
 /**
