@@ -21,6 +21,8 @@ const envSchema = z.object({
   PORT: int(4000, 0, 65535),
   HOST: z.string().min(1).default('0.0.0.0'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** V8's old-generation growth after a full gc, percent of what survived it (0: V8's own heuristic, up to 300). */
+  HEAP_GROWING_PERCENT: int(100, 0, 1000),
   COUNTER_STORE: z.enum(['embedded', 'cassandra']).default('embedded'),
   COUNTER_DATA_DIR: z.string().min(1).default('./data'),
   COUNTER_NAMESPACES_FILE: z.string().min(1).optional(),
@@ -213,6 +215,7 @@ function toConfig(env: z.infer<typeof envSchema>) {
   return {
     port: env.PORT,
     host: env.HOST,
+    heapGrowingPercent: env.HEAP_GROWING_PERCENT,
     logLevel: env.LOG_LEVEL,
     store: env.COUNTER_STORE,
     dataDir: path.resolve(env.COUNTER_DATA_DIR),

@@ -73,6 +73,7 @@ const at = (cfg: unknown, p: string): unknown => p.split('.').reduce<unknown>((o
 /** Every integer variable: [name, config path, default, min, max or null for unbounded]. */
 const INTS: [string, string, number, number, number | null][] = [
   ['PORT', 'port', 4000, 0, 65535],
+  ['HEAP_GROWING_PERCENT', 'heapGrowingPercent', 100, 0, 1000],
   ['CASSANDRA_REPLICATION_FACTOR', 'cassandra.replicationFactor', 1, 1, 9],
   ['CASSANDRA_SECONDS_PER_BUCKET', 'cassandra.secondsPerBucket', 600, 1, 86_400],
   ['CASSANDRA_BUCKETS_PER_ID', 'cassandra.bucketsPerId', 4, 1, 64],
