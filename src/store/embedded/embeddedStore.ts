@@ -14,7 +14,7 @@ import type {
 } from '../types';
 import { bucketOf } from './buckets';
 import { createDatabase, databaseFile, eventBucketUs, type Synchronous } from './database';
-import { encodeEvents } from './eventGroup';
+import { encodeEvents, transferList } from './eventGroup';
 import { GroupCommitter } from './groupCommit';
 import { PendingWindows } from './pendingWindows';
 import { packCheckpoints, packSnapshotQuery, type PurgeCursor, type ReaderOp, type ReaderResults, type WriterOp, type WriterResults } from './protocol';
@@ -119,7 +119,7 @@ export class EmbeddedStore implements Store {
       this.inFlight.set(group, bucketOf(least, this.bucketUs));
       try {
         const encoded = encodeEvents(events);
-        const applied = await this.writer.request({ op: 'append', events: encoded }, [encoded.buffer]);
+        const applied = await this.writer.request({ op: 'append', events: encoded }, transferList(encoded));
         return Array.from(applied, (a) => (a === 1 ? APPLIED : DUPLICATE));
       } finally {
         // Noted before any append is answered. Duplicates too (one may have been committed by
