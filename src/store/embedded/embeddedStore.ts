@@ -14,9 +14,10 @@ import type {
 } from '../types';
 import { bucketOf } from './buckets';
 import { createDatabase, databaseFile, eventBucketUs, type Synchronous } from './database';
+import { encodeEvents, transferList } from './eventGroup';
 import { GroupCommitter } from './groupCommit';
 import { PendingWindows } from './pendingWindows';
-import { packCheckpoints, packEvents, packSnapshotQuery, type PurgeCursor, type ReaderOp, type ReaderResults, type WriterOp, type WriterResults } from './protocol';
+import { packCheckpoints, packSnapshotQuery, type PurgeCursor, type ReaderOp, type ReaderResults, type WriterOp, type WriterResults } from './protocol';
 import { recoverWindows } from './recovery';
 import { lockDataDir } from './processLock';
 import { SnapshotReader } from './snapshots';
@@ -117,7 +118,8 @@ export class EmbeddedStore implements Store {
       for (const e of events) if (e.timeUs < least) least = e.timeUs;
       this.inFlight.set(group, bucketOf(least, this.bucketUs));
       try {
-        const applied = await this.writer.request({ op: 'append', events: packEvents(events) });
+        const encoded = encodeEvents(events);
+        const applied = await this.writer.request({ op: 'append', events: encoded }, transferList(encoded));
         return Array.from(applied, (a) => (a === 1 ? APPLIED : DUPLICATE));
       } finally {
         // Noted before any append is answered. Duplicates too (one may have been committed by

@@ -1,6 +1,7 @@
-import type { CounterEvent, CounterRef, NamespaceConfig } from '../../model';
+import type { CounterRef, NamespaceConfig } from '../../model';
 import type { CheckpointWrite, CounterSnapshot } from '../types';
 import type { Synchronous } from './database';
+import type { EncodedEvents } from './eventGroup';
 import type { CounterWindow } from './pendingWindows';
 
 /** What the writer and reader threads are started with (workerData). */
@@ -100,45 +101,9 @@ export interface PurgeCursor {
   counter: string;
 }
 
-/**
- * A group of events as columns: a message of a few arrays clones in a fraction of the time
- * of thousands of small objects (a group under addCounts load holds up to 20,000 events).
- */
-export interface PackedEvents {
-  namespaces: string[];
-  names: string[];
-  timeUs: Float64Array;
-  eventIds: string[];
-  /** 1 for a clear. */
-  clear: Uint8Array;
-  delta: BigInt64Array;
-}
-
-export function packEvents(events: CounterEvent[]): PackedEvents {
-  const n = events.length;
-  const p: PackedEvents = {
-    namespaces: new Array<string>(n),
-    names: new Array<string>(n),
-    timeUs: new Float64Array(n),
-    eventIds: new Array<string>(n),
-    clear: new Uint8Array(n),
-    delta: new BigInt64Array(n),
-  };
-  for (let i = 0; i < n; i++) {
-    const e = events[i]!;
-    p.namespaces[i] = e.namespace;
-    p.names[i] = e.name;
-    p.timeUs[i] = e.timeUs;
-    p.eventIds[i] = e.eventId;
-    p.clear[i] = e.clear ? 1 : 0;
-    p.delta[i] = e.delta;
-  }
-  return p;
-}
-
 /** One request to the writer thread; each is one transaction there, run in arrival order. */
 export type WriterOp =
-  | { op: 'append'; events: PackedEvents }
+  | { op: 'append'; events: EncodedEvents }
   | { op: 'checkpoints'; items: PackedCheckpoints }
   | { op: 'purgeChunk'; namespace: string; after: PurgeCursor | null; limit: number; beforeUs: number }
   | { op: 'purgeMarks'; namespace: string; belowBucket: number; limit: number }

@@ -56,7 +56,8 @@ export class ThreadClient<Ops extends { op: string }, Results extends Record<Ops
     this.worker = this.spawn();
   }
 
-  request<K extends Ops['op']>(op: Extract<Ops, { op: K }>): Promise<Results[K]> {
+  /** `transfer`: buffers of the op that are moved to the thread rather than copied (detached here once sent). */
+  request<K extends Ops['op']>(op: Extract<Ops, { op: K }>, transfer: ArrayBuffer[] = []): Promise<Results[K]> {
     if (this.closed) return Promise.reject(new Error('the embedded store is closed'));
     const worker = (this.worker ??= this.spawn());
     const id = this.nextId++;
@@ -65,7 +66,7 @@ export class ThreadClient<Ops extends { op: string }, Results extends Record<Ops
       // otherwise): a stop that awaits its last commits is not cut short by an empty loop.
       if (this.pending.size === 0) worker.ref();
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      worker.postMessage({ ...op, id });
+      worker.postMessage({ ...op, id }, transfer);
     });
   }
 

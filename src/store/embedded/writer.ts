@@ -9,7 +9,8 @@ import { workerData } from 'node:worker_threads';
 import { bucketOf } from './buckets';
 import { openDatabase } from './database';
 import { serveRequests } from './serve';
-import type { PackedCheckpoints, PackedEvents, PurgeCursor, WriterOp, ThreadOptions, WriterResults } from './protocol';
+import { decodeEvents, type EventColumns } from './eventGroup';
+import type { PackedCheckpoints, PurgeCursor, WriterOp, ThreadOptions, WriterResults } from './protocol';
 
 const { file, synchronous, writerCacheMb, bucketUs } = workerData as ThreadOptions;
 const db = openDatabase(file, synchronous);
@@ -64,7 +65,7 @@ const s = {
  * a hot counter share one). Nothing else per counter: the pending state lives in the main
  * thread's PendingWindows, rebuilt from the marks after a restart.
  */
-function append(p: PackedEvents): Uint8Array {
+function append(p: EventColumns): Uint8Array {
   return db
     .transaction(() => {
       const n = p.names.length;
@@ -120,7 +121,7 @@ function removeNamespaceChunk(namespace: string, limit: number): number {
 function run(req: WriterOp): unknown {
   switch (req.op) {
     case 'append':
-      return append(req.events);
+      return append(decodeEvents(req.events));
     case 'checkpoints':
       return checkpoints(req.items);
     case 'purgeChunk':
