@@ -5,7 +5,9 @@
  * single-partition select per read; the GraphQL layer and Cassandra share the same cores, so
  * this is the ratio that counts) and the physical limit (raw cassandra-driver statements from
  * a separate process, bench/agents/cql.ts). Beside each figure: the Cassandra requests the
- * service sent per write or read (its cassandra_requests_total, by statement).
+ * service sent per write or read (its cassandra_requests_total, by statement). Every measured
+ * run starts once the local node is idle (../cassandraNode.ts): no run shares the cores with
+ * the flushes and compactions of the write run before it.
  */
 import fs from 'node:fs';
 import cassandraDriver from 'cassandra-driver';
@@ -19,6 +21,7 @@ import { fmt, httpProgress, ms, status } from '../report';
 import type { BenchContext, Figures, Row, Scenario } from '../types';
 import { verifyCounts } from '../verify';
 import { BULK, incrementsPerRequest, seedCounters, workload, type WorkloadSpec } from '../workload';
+import { cassandraCpuSeconds, waitForIdleCassandra } from '../cassandraNode';
 
 const ACCURATE_NAMESPACE = 'bench_accurate';
 const COUNTERS = 10_000;
@@ -50,6 +53,18 @@ interface Measured {
   /** Requests per operation (write item sent, or read), total and by statement. */
   perOp: number;
   byStatement: Record<string, number>;
+  /** CPU µs the local Cassandra node spent per operation, from the run's start until it was idle again (NaN: no local node). */
+  nodeUsPerOp: number;
+}
+
+/**
+ * The node's CPU per operation of a run: from its start until the node is idle again, so the
+ * flushes and compactions a run leaves behind count against it, for every run alike.
+ */
+async function nodeCpuPerOp(cpu0: number | undefined, ops: number): Promise<number> {
+  await waitForIdleCassandra();
+  const cpu1 = cassandraCpuSeconds();
+  return cpu0 === undefined || cpu1 === undefined || ops <= 0 ? NaN : ((cpu1 - cpu0) * 1e6) / ops;
 }
 
 const requestsOf = (m: Map<string, number>): Map<string, number> => {
@@ -68,6 +83,8 @@ const requestsOf = (m: Map<string, number>): Map<string, number> => {
 async function load(ctx: BenchContext, label: string, server: Server, spec: WorkloadSpec): Promise<Measured> {
   const per = incrementsPerRequest(spec);
   const counting = server.name.includes('service');
+  await settle(label);
+  const cpu0 = cassandraCpuSeconds();
   const before = counting ? await server.metrics() : undefined;
   const totalS = ctx.o.warmupS + ctx.o.durationS;
   const r = await runAgent<HttpResult>(
@@ -92,6 +109,8 @@ async function load(ctx: BenchContext, label: string, server: Server, spec: Work
     }
     perOp = sum / Math.max(1, ops);
   }
+  // Operations sent over the whole run (warm-up included, as for the CPU): items, or reads.
+  const nodeUsPerOp = await nodeCpuPerOp(cpu0, r.total * Math.max(1, per));
   const countCheck = before && r.ledger ? await verifyCounts(server.url, spec.namespace, r.ledger) : undefined;
   const f: Figures = {
     rps: r.rps,
@@ -109,14 +128,29 @@ async function load(ctx: BenchContext, label: string, server: Server, spec: Work
     label,
     `${fmt(f.rps).padStart(7)} req/s${per > 1 ? ` (${fmt(f.incrPerS)} incr/s)` : ''}  p50 ${ms(f.p50)} p99 ${ms(f.p99)} ms${f.errors ? `  ERRORS ${f.errors}` : ''}` +
       `${f.acceptedShare !== undefined ? `  only ${(f.acceptedShare * 100).toFixed(1)}% applied` : ''}` +
-      `${countCheck ? `  counts ${countCheck.exact ? 'exact' : 'within bounds'} (${fmt(countCheck.increments)} over ${fmt(countCheck.counters)} counters)` : ''}${q}`,
+      `${countCheck ? `  counts ${countCheck.exact ? 'exact' : 'within bounds'} (${fmt(countCheck.increments)} over ${fmt(countCheck.counters)} counters)` : ''}` +
+      `  node ${fmt(nodeUsPerOp)} µs CPU/op${q}`,
     true,
   );
-  return { f, perOp, byStatement };
+  return { f, perOp, byStatement, nodeUsPerOp };
+}
+
+/** Every measured run starts on an idle node (see ../cassandraNode.ts), and says how long that took. */
+async function settle(label: string): Promise<void> {
+  const w = await waitForIdleCassandra();
+  if (!w.local) return;
+  const peak = `${Math.round(w.peakShare * 100)}% of a core at most`;
+  status(label, w.settled ? `node idle after ${fmt(w.waitedMs / 1000, 1)} s (${peak})` : `node still busy after ${fmt(w.waitedMs / 1000)} s (${peak}): measured anyway`, true);
+}
+
+/** A raw driver run: its figures and the node's CPU per statement. */
+interface RawRun {
+  f: Figures;
+  nodeUsPerOp: number;
 }
 
 /** Raw driver statements at the load's concurrency (the physical limit). */
-async function raw(ctx: BenchContext, keyspace: string, op: 'insert' | 'select'): Promise<Figures> {
+async function raw(ctx: BenchContext, keyspace: string, op: 'insert' | 'select'): Promise<RawRun> {
   const label = `cassandra · raw driver ${op}s`;
   const total = ctx.o.warmupS + ctx.o.durationS;
   const task: CqlRun = {
@@ -130,9 +164,14 @@ async function raw(ctx: BenchContext, keyspace: string, op: 'insert' | 'select')
     durationS: ctx.o.durationS,
     op,
   };
+  await settle(label);
+  const cpu0 = cassandraCpuSeconds();
   const r = await runAgent<HttpResult>(task, (p) => status(label, `${fmt(Math.min(p.elapsedS, total))}/${total} s`));
-  status(label, `${fmt(r.rps).padStart(7)} ${op}s/s  p50 ${ms(r.latency.p50)} p99 ${ms(r.latency.p99)} ms`, true);
-  return { rps: r.rps, incrPerS: op === 'insert' ? r.rps : undefined, p50: r.latency.p50, p99: r.latency.p99, max: r.latency.max, peakRssMb: NaN, errors: r.errors } as Figures;
+  // The agent counts the measured statements only; those of the warm-up ran at the same rate.
+  const nodeUsPerOp = await nodeCpuPerOp(cpu0, r.total * (1 + ctx.o.warmupS / ctx.o.durationS));
+  status(label, `${fmt(r.rps).padStart(7)} ${op}s/s  p50 ${ms(r.latency.p50)} p99 ${ms(r.latency.p99)} ms  node ${fmt(nodeUsPerOp)} µs CPU/op`, true);
+  const f = { rps: r.rps, incrPerS: op === 'insert' ? r.rps : undefined, p50: r.latency.p50, p99: r.latency.p99, max: r.latency.max, peakRssMb: NaN, errors: r.errors } as Figures;
+  return { f, nodeUsPerOp };
 }
 
 /** Writes counters c0..c{n-1} of a namespace once (addCounts of 500), so that reads find real counters. */
@@ -227,11 +266,11 @@ export const cassandra: Scenario = {
 interface Runs {
   svcAdd: Measured;
   minAdd: Measured;
-  rawInsert: Figures;
+  rawInsert: RawRun;
   svcEventual: Measured;
   svcAccurate: Measured;
   minRead: Measured;
-  rawSelect: Figures;
+  rawSelect: RawRun;
   svcBulk: Measured;
   minBulk: Measured;
 }
@@ -240,53 +279,57 @@ interface Runs {
 function rows(ctx: BenchContext, keyspace: string, r: Runs): Row[] {
   const svc = { a: r.svcAdd, e: r.svcEventual, r: r.svcAccurate, b: r.svcBulk };
   const min = { a: r.minAdd, r: r.minRead, b: r.minBulk };
-  const { rawInsert, rawSelect } = r;
+  const rawInsert = r.rawInsert.f;
+  const rawSelect = r.rawSelect.f;
+  /** The node's CPU per operation of the service beside its baselines': how much of the node each design costs. */
+  const node = (m: Measured, ...bars: [string, number][]): string =>
+    `; node CPU ${fmt(m.nodeUsPerOp)} µs/op (${bars.map(([k, v]) => `${k} ${fmt(v)}`).join(', ')})`;
     const addMin = x(svc.a.f.rps, min.a.f.rps);
     const addRaw = x(svc.a.f.rps, rawInsert.rps);
     const evRaw = x(svc.e.f.rps, rawSelect.rps);
     const accMin = x(svc.r.f.rps, min.r.f.rps);
     const bulkMin = x(svc.b.f.incrPerS ?? 0, min.b.f.incrPerS ?? 0);
-    const extra = (m: Measured) => ({ queriesPerOp: m.perOp, byStatement: m.byStatement });
+    const extra = (m: Measured) => ({ queriesPerOp: m.perOp, byStatement: m.byStatement, nodeUsPerOp: m.nodeUsPerOp });
     return [
       {
         scenario: 'Cassandra addCount',
         service: svc.a.f,
         baseline: min.a.f,
         ratio: addMin,
-        measured: `${addMin.toFixed(2)}x minimal, ${addRaw.toFixed(2)}x raw (${fmt(rawInsert.rps)} inserts/s), ${q(svc.a)} (keyspace ${keyspace})`,
+        measured: `${addMin.toFixed(2)}x minimal, ${addRaw.toFixed(2)}x raw (${fmt(rawInsert.rps)} inserts/s), ${q(svc.a)}${node(svc.a, ['minimal', min.a.nodeUsPerOp], ['raw', r.rawInsert.nodeUsPerOp])} (keyspace ${keyspace})`,
         target: '>= 1.0x minimal, >= 0.2x raw, <= 2 queries/add',
         met: addMin >= 1 && addRaw >= 0.2 && svc.a.perOp <= 2,
-        extra: { ...extra(svc.a), raw: rawInsert },
+        extra: { ...extra(svc.a), raw: rawInsert, rawNodeUsPerOp: r.rawInsert.nodeUsPerOp, minimalNodeUsPerOp: min.a.nodeUsPerOp },
       },
       {
         scenario: 'Cassandra EVENTUAL read',
         service: svc.e.f,
         baseline: rawSelect,
         ratio: evRaw,
-        measured: `${evRaw.toFixed(2)}x raw (${fmt(rawSelect.rps)} selects/s), ${q(svc.e)}`,
+        measured: `${evRaw.toFixed(2)}x raw (${fmt(rawSelect.rps)} selects/s), ${q(svc.e)}${node(svc.e, ['raw', r.rawSelect.nodeUsPerOp])}`,
         target: '>= 0.3x raw selects, <= 1.5 queries/read',
         met: evRaw >= 0.3 && svc.e.perOp <= 1.5,
-        extra: extra(svc.e),
+        extra: { ...extra(svc.e), rawNodeUsPerOp: r.rawSelect.nodeUsPerOp },
       },
       {
         scenario: 'Cassandra ACCURATE read',
         service: svc.r.f,
         baseline: min.r.f,
         ratio: accMin,
-        measured: `${accMin.toFixed(2)}x minimal, ${x(svc.r.f.rps, rawSelect.rps).toFixed(2)}x raw, ${q(svc.r)}`,
+        measured: `${accMin.toFixed(2)}x minimal, ${x(svc.r.f.rps, rawSelect.rps).toFixed(2)}x raw, ${q(svc.r)}${node(svc.r, ['minimal', min.r.nodeUsPerOp], ['raw', r.rawSelect.nodeUsPerOp])}`,
         target: '>= 0.7x minimal, <= 1.5 queries/read',
         met: accMin >= 0.7 && svc.r.perOp <= 1.5,
-        extra: extra(svc.r),
+        extra: { ...extra(svc.r), minimalNodeUsPerOp: min.r.nodeUsPerOp },
       },
       {
         scenario: `Cassandra addCounts x${ctx.o.batch}`,
         service: svc.b.f,
         baseline: min.b.f,
         ratio: bulkMin,
-        measured: `${bulkMin.toFixed(2)}x minimal batch (incr/s), ${((svc.b.f.acceptedShare ?? 1) * 100).toFixed(1)}% applied, ${q(svc.b)}`,
+        measured: `${bulkMin.toFixed(2)}x minimal batch (incr/s), ${((svc.b.f.acceptedShare ?? 1) * 100).toFixed(1)}% applied, ${q(svc.b)}${node(svc.b, ['minimal', min.b.nodeUsPerOp])}`,
         target: '>= 0.5x minimal unlogged batch, every item applied',
         met: bulkMin >= 0.5 && svc.b.f.acceptedShare === undefined && svc.b.f.errors === 0,
-        extra: extra(svc.b),
+        extra: { ...extra(svc.b), minimalNodeUsPerOp: min.b.nodeUsPerOp },
       },
     ];
 }
