@@ -77,6 +77,11 @@ export interface CounterEvent extends CounterRef {
   /** A clear zeroes every event at or before its time; its delta is 0. */
   clear: boolean;
   delta: bigint;
+  /**
+   * Made here, for a write that came without an idempotency token: no retry can ever repeat
+   * its key, so a store need not look for an earlier copy of it (nor keep its key for one).
+   */
+  unique?: true;
 }
 
 export const INT64_MAX = (1n << 63n) - 1n;

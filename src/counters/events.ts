@@ -28,6 +28,6 @@ export class EventFactory {
       checkGenerationTime(token.generationTime, ns, nowMs);
       return { namespace: ns.name, name: input.name, timeUs: msToUs(token.generationTime.getTime()), eventId: token.token, clear, delta };
     }
-    return { namespace: ns.name, name: input.name, timeUs: nowUs(), eventId: `~${this.instanceId}.${(this.seq++).toString(36)}`, clear, delta };
+    return { namespace: ns.name, name: input.name, timeUs: nowUs(), eventId: `~${this.instanceId}.${(this.seq++).toString(36)}`, clear, delta, unique: true };
   }
 }

@@ -10,7 +10,8 @@ import { cassandraOptions, dropKeyspace, freshKeyspace, openCassandra } from './
  * only the events partitions written since the checkpoint), the marks written per counter and
  * partition and group-committed in shared batches (still complete for a process that knows
  * nothing of them, as after a crash), listPending confirming only the marks this process
- * knows nothing about, and `applied` answered from grouped lookups in `event_keys`.
+ * knows nothing about, and `applied` answered from grouped lookups in `event_keys` (none for
+ * an event made without a client's token, which no retry can repeat).
  */
 describe('cassandra store: partitions, batched marks, pending confirmation, event keys', () => {
   const keyspace = freshKeyspace();
@@ -213,5 +214,18 @@ describe('cassandra store: partitions, batched marks, pending confirmation, even
     const [s] = await store.readSnapshots({ refs: [{ namespace: ns, name }], settleUs: T0 });
     expect(s!.tail.sum).toBe(3n);
     expect(await store.append([e])).toEqual([{ applied: false }]);
+  });
+
+  it('writes an event made here (no client token) without a key lookup or a key row, and counts it', async () => {
+    const name = 'tokenless';
+    const events = Array.from({ length: 20 }, (_, i): CounterEvent => ({ ...add(name, T0 + 40 * S + i, i % 4, 2n), unique: true }));
+    const before = await client.execute('SELECT count(*) FROM event_keys WHERE namespace = ? AND second = ? ALLOW FILTERING', [ns, BigInt(Math.floor((T0 + 40 * S) / S))], { prepare: true });
+    const { result, n } = await counted('key lookup', () => store.append(events));
+    expect(result.every((r) => r.applied)).toBe(true);
+    expect(n).toBe(0);
+    const after = await client.execute('SELECT count(*) FROM event_keys WHERE namespace = ? AND second = ? ALLOW FILTERING', [ns, BigInt(Math.floor((T0 + 40 * S) / S))], { prepare: true });
+    expect(after.first()!['count']).toBe(before.first()!['count']);
+    const [s] = await store.readSnapshots({ refs: [{ namespace: ns, name }], settleUs: T0 });
+    expect(s!.tail.sum).toBe(40n);
   });
 });

@@ -34,7 +34,9 @@ const INSERT = named(
  * on one token, but costs a Paxos round (4 round trips) on every write of the hottest path
  * and forbids mixing with plain writes to the same rows; the count is exact either way, only
  * the `applied` flag of such a cross-instance race could be true twice. Within one process,
- * a duplicate of an append still in flight waits for it instead.
+ * a duplicate of an append still in flight waits for it instead. An event whose key was made
+ * here (a write without a token, CounterEvent.unique) can have no earlier copy: it is written
+ * without the lookup and without a key row, a read and a write fewer.
  *
  * Writes are group-committed: the marks and the event rows of concurrent appends (one bulk
  * request, many requests) go out in shared unlogged batches (./batcher.ts), marks first.
@@ -105,7 +107,7 @@ export class EventAppender {
     const t = BigInt(e.timeUs);
     const ck = counterKey(e);
     const [seen] = await Promise.all([
-      this.keys.has(e),
+      e.unique ? false : this.keys.has(e),
       // Keyed by counter and events partition: each partition's element in `partitions` must
       // carry the newest event time written to it (see ./schema.ts), not only the counter's.
       this.lastMarks.ensure(`${ck}\u0000${part}`, e.timeUs, (v) => {
@@ -136,11 +138,13 @@ export class EventAppender {
         throw new Error(`append of ${e.namespace}/${e.name} took over ${PRE_INSERT_BUDGET_MS} ms before its insert; not written`);
       }
     };
+    const insert = this.inserts.write(INSERT, [e.namespace, e.name, tb, eb, t, e.eventId, e.clear, e.delta, ttl], inTime);
+    if (e.unique) {
+      await insert;
+      return true;
+    }
     const [keyCql, keyParams] = this.keys.insert(e, keyTtl);
-    await Promise.all([
-      this.inserts.write(INSERT, [e.namespace, e.name, tb, eb, t, e.eventId, e.clear, e.delta, ttl], inTime),
-      this.inserts.write(keyCql, keyParams, inTime),
-    ]);
+    await Promise.all([insert, this.inserts.write(keyCql, keyParams, inTime)]);
     return true;
   }
 }

@@ -93,6 +93,14 @@ describe('EventFactory without a token', () => {
     for (const id of ids) expect(id.startsWith('~')).toBe(true);
   });
 
+  it('marks only the events it made itself as unique (no retry can repeat them), never a token', () => {
+    const f = new EventFactory();
+    expect(f.make(ns, { name: 'a' }, ADD).unique).toBe(true);
+    // a client's token may look like a server-made id; the mark, not the id, tells them apart
+    const token = { token: '~abcdefgh.1', generationTime: new Date(NOW) };
+    expect(f.make(ns, { name: 'a', idempotencyToken: token }, ADD, NOW).unique).toBeUndefined();
+  });
+
   it("server-made ids carry the factory's random id and differ by a sequence number", () => {
     const f = new EventFactory();
     const [x, y] = [f.make(ns, { name: 'a' }, ADD).eventId, f.make(ns, { name: 'a' }, ADD).eventId];
