@@ -86,7 +86,7 @@ async function main(): Promise<void> {
   try {
     for (const [name, shape] of Object.entries(shapes)) {
       if (ONLY && !ONLY.test(name)) continue;
-      await waitForIdleCassandra();
+      const { idleShare } = await waitForIdleCassandra();
       const cpu0 = cassandraCpuSeconds()!;
       const t0 = Date.now();
       const end = t0 + SECONDS * 1000;
@@ -101,7 +101,8 @@ async function main(): Promise<void> {
       );
       const seconds = (Date.now() - t0) / 1000;
       await waitForIdleCassandra();
-      const cpu = cassandraCpuSeconds()! - cpu0;
+      // less what the node spends idle (its own housekeeping) over the same time
+      const cpu = Math.max(0, cassandraCpuSeconds()! - cpu0 - (idleShare * (Date.now() - t0)) / 1000);
       console.log(`${name.padEnd(78)} ${Math.round(rows / seconds).toLocaleString('en-US').padStart(8)} rows/s  ${((cpu * 1e6) / rows).toFixed(1).padStart(6)} µs node CPU/row`);
     }
   } finally {

@@ -58,6 +58,8 @@ export function cassandraCpuSeconds(): number | undefined {
 export interface IdleWait {
   waitedMs: number;
   peakShare: number;
+  /** The node's share of a core over the idle samples that ended the wait: what it spends doing nothing asked of it. */
+  idleShare: number;
   settled: boolean;
   local: boolean;
 }
@@ -65,20 +67,25 @@ export interface IdleWait {
 /** Samples the local nodes' CPU until they are idle (see IDLE_SHARE) or MAX_WAIT_MS passed. */
 export async function waitForIdleCassandra(): Promise<IdleWait> {
   const pids = cassandraPids();
-  if (pids.length === 0) return { waitedMs: 0, peakShare: NaN, settled: false, local: false };
+  if (pids.length === 0) return { waitedMs: 0, peakShare: NaN, idleShare: NaN, settled: false, local: false };
   const started = Date.now();
   const total = (): number => pids.reduce((s, pid) => s + (cpuSeconds(pid) ?? 0), 0);
-  let idleInRow = 0;
+  let idle: number[] = [];
   let peakShare = 0;
   let prev = total();
+  let lastShare = NaN;
   while (Date.now() - started < MAX_WAIT_MS) {
     await sleep(SAMPLE_MS);
     const cur = total();
     const share = (cur - prev) / (SAMPLE_MS / 1000);
     prev = cur;
+    lastShare = share;
     peakShare = Math.max(peakShare, share);
-    idleInRow = share < IDLE_SHARE ? idleInRow + 1 : 0;
-    if (idleInRow >= SAMPLES_IDLE) return { waitedMs: Date.now() - started, peakShare, settled: true, local: true };
+    idle = share < IDLE_SHARE ? [...idle, share] : [];
+    if (idle.length >= SAMPLES_IDLE) {
+      const idleShare = idle.reduce((a, b) => a + b, 0) / idle.length;
+      return { waitedMs: Date.now() - started, peakShare, idleShare, settled: true, local: true };
+    }
   }
-  return { waitedMs: Date.now() - started, peakShare, settled: false, local: true };
+  return { waitedMs: Date.now() - started, peakShare, idleShare: lastShare, settled: false, local: true };
 }

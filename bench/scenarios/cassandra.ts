@@ -57,14 +57,25 @@ interface Measured {
   nodeUsPerOp: number;
 }
 
+/** Where a run started: the node's CPU then, the wall clock, and what the node spent idle just before. */
+interface NodeMark {
+  cpu: number | undefined;
+  atMs: number;
+  idleShare: number;
+}
+
 /**
  * The node's CPU per operation of a run: from its start until the node is idle again, so the
- * flushes and compactions a run leaves behind count against it, for every run alike.
+ * flushes and compactions a run leaves behind count against it, for every run alike; less
+ * what the node spent idle at the same rate before the run (its own housekeeping, a service's
+ * sweeps), which on a slow run would otherwise be most of the figure.
  */
-async function nodeCpuPerOp(cpu0: number | undefined, ops: number): Promise<number> {
+async function nodeCpuPerOp(mark: NodeMark, ops: number): Promise<number> {
   await waitForIdleCassandra();
   const cpu1 = cassandraCpuSeconds();
-  return cpu0 === undefined || cpu1 === undefined || ops <= 0 ? NaN : ((cpu1 - cpu0) * 1e6) / ops;
+  if (mark.cpu === undefined || cpu1 === undefined || ops <= 0) return NaN;
+  const idle = Number.isFinite(mark.idleShare) ? (mark.idleShare * (Date.now() - mark.atMs)) / 1000 : 0;
+  return (Math.max(0, cpu1 - mark.cpu - idle) * 1e6) / ops;
 }
 
 const requestsOf = (m: Map<string, number>): Map<string, number> => {
@@ -83,8 +94,7 @@ const requestsOf = (m: Map<string, number>): Map<string, number> => {
 async function load(ctx: BenchContext, label: string, server: Server, spec: WorkloadSpec): Promise<Measured> {
   const per = incrementsPerRequest(spec);
   const counting = server.name.includes('service');
-  await settle(label);
-  const cpu0 = cassandraCpuSeconds();
+  const mark = await settle(label);
   const before = counting ? await server.metrics() : undefined;
   const totalS = ctx.o.warmupS + ctx.o.durationS;
   const r = await runAgent<HttpResult>(
@@ -110,7 +120,7 @@ async function load(ctx: BenchContext, label: string, server: Server, spec: Work
     perOp = sum / Math.max(1, ops);
   }
   // Operations sent over the whole run (warm-up included, as for the CPU): items, or reads.
-  const nodeUsPerOp = await nodeCpuPerOp(cpu0, r.total * Math.max(1, per));
+  const nodeUsPerOp = await nodeCpuPerOp(mark, r.total * Math.max(1, per));
   const countCheck = before && r.ledger ? await verifyCounts(server.url, spec.namespace, r.ledger) : undefined;
   const f: Figures = {
     rps: r.rps,
@@ -135,12 +145,14 @@ async function load(ctx: BenchContext, label: string, server: Server, spec: Work
   return { f, perOp, byStatement, nodeUsPerOp };
 }
 
-/** Every measured run starts on an idle node (see ../cassandraNode.ts), and says how long that took. */
-async function settle(label: string): Promise<void> {
+/** Every measured run starts on an idle node (see ../cassandraNode.ts), and says how long that took; returns where the run starts. */
+async function settle(label: string): Promise<NodeMark> {
   const w = await waitForIdleCassandra();
-  if (!w.local) return;
+  const mark = { cpu: cassandraCpuSeconds(), atMs: Date.now(), idleShare: w.idleShare };
+  if (!w.local) return mark;
   const peak = `${Math.round(w.peakShare * 100)}% of a core at most`;
   status(label, w.settled ? `node idle after ${fmt(w.waitedMs / 1000, 1)} s (${peak})` : `node still busy after ${fmt(w.waitedMs / 1000)} s (${peak}): measured anyway`, true);
+  return mark;
 }
 
 /** A raw driver run: its figures and the node's CPU per statement. */
@@ -164,11 +176,10 @@ async function raw(ctx: BenchContext, keyspace: string, op: 'insert' | 'select')
     durationS: ctx.o.durationS,
     op,
   };
-  await settle(label);
-  const cpu0 = cassandraCpuSeconds();
+  const mark = await settle(label);
   const r = await runAgent<HttpResult>(task, (p) => status(label, `${fmt(Math.min(p.elapsedS, total))}/${total} s`));
   // The agent counts the measured statements only; those of the warm-up ran at the same rate.
-  const nodeUsPerOp = await nodeCpuPerOp(cpu0, r.total * (1 + ctx.o.warmupS / ctx.o.durationS));
+  const nodeUsPerOp = await nodeCpuPerOp(mark, r.total * (1 + ctx.o.warmupS / ctx.o.durationS));
   status(label, `${fmt(r.rps).padStart(7)} ${op}s/s  p50 ${ms(r.latency.p50)} p99 ${ms(r.latency.p99)} ms  node ${fmt(nodeUsPerOp)} µs CPU/op`, true);
   const f = { rps: r.rps, incrPerS: op === 'insert' ? r.rps : undefined, p50: r.latency.p50, p99: r.latency.p99, max: r.latency.max, peakRssMb: NaN, errors: r.errors } as Figures;
   return { f, nodeUsPerOp };
