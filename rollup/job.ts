@@ -44,8 +44,10 @@ export class RollupJob {
    * batch from there (see RollupSidecar.drain), since on the embedded store a checkpoint write
    * queues on the writer thread behind appends. The promise settles once the writes did too.
    * `keys`, when given, are the counters' counterKeys (by position), for the listener.
+   * `urgent` reads the snapshots as request work, not as background (the watched lane: a
+   * subscriber waits for these values).
    */
-  readonly run = async (refs: CounterRef[], onPublished?: () => void, keys?: readonly string[]): Promise<void> => {
+  readonly run = async (refs: CounterRef[], onPublished?: () => void, keys?: readonly string[], urgent = false): Promise<void> => {
     const { store, converged, pubsub, namespaces, metrics, skewMarginMs, onRolledUp } = this.deps;
     const writes: Promise<void>[] = [];
     for (const [name, positions] of groupBy(
@@ -56,7 +58,7 @@ export class RollupJob {
       const ns = await namespaces.find(name);
       if (!ns || ns.mode === 'BEST_EFFORT') continue;
       const asOfMs = Date.now();
-      const snaps = await store.readSnapshots({ refs: group, settleUs: settleUs(ns, skewMarginMs, asOfMs), background: true });
+      const snaps = await store.readSnapshots({ refs: group, settleUs: settleUs(ns, skewMarginMs, asOfMs), background: !urgent });
       const folded = snaps.map((snap) => fold(snap, CHECKPOINT_STEP_US));
       const checkpoints: CheckpointWrite[] = [];
       for (let i = 0; i < group.length; i++) {

@@ -25,10 +25,17 @@ export interface SidecarOptions {
  * Does the work for one batch of counters: read, fold, cache, publish, checkpoint
  * (RollupJob.run), calling onPublished once the converged values are out.
  */
-export type RollupWork = (refs: CounterRef[], onPublished?: () => void, keys?: readonly string[]) => Promise<void>;
+export type RollupWork = (refs: CounterRef[], onPublished?: () => void, keys?: readonly string[], urgent?: boolean) => Promise<void>;
 
 /** Batches per drainer whose checkpoint writes may still be running while the next is read. */
 export const WRITES_IN_FLIGHT = 4;
+
+/**
+ * Counters with subscribers in this process that get the watched lane (see watch), at most:
+ * its batch is all of them, read at most every coalesceMs, so it stays a small read however
+ * many counters are watched; the counters watched beyond it take the hashed queues.
+ */
+export const WATCHED_MAX = 64;
 
 /**
  * The in-process roll-up sidecar. Every write and read offers its counter here (urgent), the
@@ -42,6 +49,14 @@ export const WRITES_IN_FLIGHT = 4;
 export class RollupSidecar implements RollupTrigger {
   private readonly queues: CoalescingQueue[];
   private readonly batchSize: number[];
+  /**
+   * The watched lane: counters someone subscribed to here (key -> subscriptions of it) and
+   * their queue, drained by a drainer of its own. A subscriber waits for each converged value,
+   * and behind the thousands of counters a bulk load keeps in the hashed queues (and the
+   * back-pressure pauses of their drainers) a hot counter's roll-up waited hundreds of ms.
+   */
+  private readonly watched = new Map<string, number>();
+  private readonly watchedQueue = new CoalescingQueue(WATCHED_MAX);
   private stopped = false;
   private running: Promise<void>[] = [];
   private sweepTimer: NodeJS.Timeout | undefined;
@@ -53,10 +68,15 @@ export class RollupSidecar implements RollupTrigger {
    * until its next roll-up, which sets or removes the entry, and a queued or in-flight counter
    * is never judged fresh (notifyRead). Only a dropped offer, which nothing will roll up but
    * the sweeper, removes it. (Removing it on every write was a look-up in a map of up to
-   * queues x capacity counters per item of a bulk write.)
+   * queues x capacity counters per item of a bulk write.) `inflight` holds the id of the
+   * newest batch that took the counter, negated once a write reached it since: a counter can
+   * be in two batches at once (a drainer reads the next batch while the last one's checkpoint
+   * writes run, and the watched lane beside the hashed queues), and only its newest batch
+   * may judge it fresh or end its in-flight state.
    */
   private readonly fresh = new Map<string, number>();
-  private readonly inflight = new Map<string, boolean>();
+  private readonly inflight = new Map<string, number>();
+  private batchSeq = 0;
   /** Cuts the drainers' pauses short on stop, so shutdown never waits out a coalesce window. */
   private readonly abort = new AbortController();
 
@@ -86,12 +106,15 @@ export class RollupSidecar implements RollupTrigger {
   private offer(refs: readonly CounterRef[], keys: readonly string[], lane: Lane): void {
     if (this.stopped) return;
     const now = performance.now();
+    const watching = this.watched.size > 0;
     let queued = 0;
     let coalesced = 0;
     for (let i = 0; i < refs.length; i++) {
       const key = keys[i]!;
-      if (this.inflight.has(key)) this.inflight.set(key, true);
-      const outcome = this.queues[this.route(key)]!.offer(key, refs[i]!, lane, now);
+      const batch = this.inflight.get(key);
+      if (batch !== undefined && batch > 0) this.inflight.set(key, -batch);
+      const q = watching && this.watched.has(key) ? this.watchedQueue : this.queues[this.route(key)]!;
+      const outcome = q.offer(key, refs[i]!, lane, now);
       if (outcome === 'queued') queued++;
       else if (outcome === 'coalesced') coalesced++;
       else this.fresh.delete(key);
@@ -117,7 +140,8 @@ export class RollupSidecar implements RollupTrigger {
       at !== undefined &&
       (this.opts.exclusiveStore || performance.now() - at < this.opts.sweepIntervalMs) &&
       !this.inflight.has(key) &&
-      !this.queues[this.route(key)]!.has(key)
+      !this.queues[this.route(key)]!.has(key) &&
+      !this.watchedQueue.has(key)
     ) {
       this.metrics.rollupOffers.inc({ outcome: 'fresh' });
       return;
@@ -125,15 +149,35 @@ export class RollupSidecar implements RollupTrigger {
     this.notify(ref);
   }
 
+  /**
+   * A subscriber of the counter joined in this process: its roll-ups take the watched lane
+   * until the returned function is called (once per call of watch), while fewer than
+   * WATCHED_MAX counters are watched; past that it stays on the hashed queues.
+   */
+  watch(ref: CounterRef): () => void {
+    const key = counterKey(ref);
+    const n = this.watched.get(key);
+    if (n === undefined && this.watched.size >= WATCHED_MAX) return () => {};
+    this.watched.set(key, (n ?? 0) + 1);
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      const left = this.watched.get(key)! - 1;
+      if (left > 0) this.watched.set(key, left);
+      else this.watched.delete(key);
+    };
+  }
+
   /** Counters waiting in all queues. */
   depth(): number {
-    let n = 0;
+    let n = this.watchedQueue.size;
     for (const q of this.queues) n += q.size;
     return n;
   }
 
   start(): void {
-    this.running = this.queues.map((q, i) => this.drain(q, i));
+    this.running = [...this.queues.map((q, i) => this.drain(q, i)), this.drain(this.watchedQueue, -1)];
     this.metrics.queueDepth = () => this.depth();
     void this.sweep(true);
     this.sweepTimer = setInterval(() => void this.sweep(false), this.opts.sweepIntervalMs);
@@ -147,6 +191,7 @@ export class RollupSidecar implements RollupTrigger {
     clearInterval(this.sweepTimer);
     this.abort.abort();
     for (const q of this.queues) q.interrupt();
+    this.watchedQueue.interrupt();
     await Promise.all(this.running);
   }
 
@@ -172,8 +217,11 @@ export class RollupSidecar implements RollupTrigger {
    * embedded store a checkpoint write waits on the writer thread behind appends, and counting
    * that wait halved the batches and paused the drainer as long again, so the roll-up fell
    * behind the writes it had to follow (queues full at 1M counters, lag of seconds).
+   * The watched lane's drainer (i = -1) takes all its counters at once, reads them as
+   * request work (urgent), and never pauses but for coalescing: it holds at most WATCHED_MAX.
    */
   private async drain(q: CoalescingQueue, i: number): Promise<void> {
+    const watchedLane = i < 0;
     const writing = new Set<Promise<void>>();
     let failed = false;
     let lastStart = -Infinity;
@@ -198,11 +246,12 @@ export class RollupSidecar implements RollupTrigger {
         failed = false;
         if (!this.stopped) await this.pause(Math.min(1000, this.opts.sweepIntervalMs));
       }
-      const size = this.batchSize[i]!;
+      const size = watchedLane ? WATCHED_MAX : this.batchSize[i]!;
       const since: number[] = [];
       const keys: string[] = [];
       const batch = q.take(size, since, keys);
-      for (const k of keys) this.inflight.set(k, false);
+      const id = ++this.batchSeq;
+      for (const k of keys) this.inflight.set(k, id);
       const started = performance.now();
       lastStart = started;
       lastFull = batch.length === size;
@@ -213,13 +262,13 @@ export class RollupSidecar implements RollupTrigger {
         published = performance.now();
         for (const t of since) if (!Number.isNaN(t)) this.metrics.rollupLagSeconds.observe((published - t) / 1000);
         onPublished();
-      }, keys).then(
+      }, keys, watchedLane).then(
         () => {
           this.metrics.rollupCounters.inc(batch.length);
           // Bounded: past the queues' capacity, forget (reads then trigger roll-ups again).
           if (this.fresh.size > this.opts.queues * this.opts.queueCapacity) this.fresh.clear();
           const at = performance.now();
-          for (const k of keys) if (this.inflight.get(k) === false) this.fresh.set(k, at);
+          for (const k of keys) if (this.inflight.get(k) === id) this.fresh.set(k, at);
         },
         (err: unknown) => {
           // The counters stay pending in the store; the sweeper offers them again.
@@ -229,13 +278,17 @@ export class RollupSidecar implements RollupTrigger {
           failed = true;
         },
       ).finally(() => {
-        for (const k of keys) this.inflight.delete(k);
+        for (const k of keys) {
+          const b = this.inflight.get(k);
+          if (b === id || b === -id) this.inflight.delete(k);
+        }
         this.metrics.rollupBatchSeconds.observe((performance.now() - started) / 1000);
         writing.delete(done);
       });
       writing.add(done);
       await Promise.race([converged, done]);
       const ms = (Number.isNaN(published) ? performance.now() : published) - started;
+      if (watchedLane) continue;
       // Dynamic batch size: grow while full batches converge well under target, shrink above
       // it, but never while a backlog waits: then a smaller batch only lowers the throughput
       // (the counters wait in the queue instead), and the batches' time is mostly waiting on

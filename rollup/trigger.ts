@@ -15,4 +15,9 @@ export interface RollupTrigger {
   notifyMany(refs: readonly CounterRef[], keys: readonly string[]): void;
   /** The counter was read: roll it up only if it may hold writes its last roll-up did not see. */
   notifyRead(ref: CounterRef): void;
+  /**
+   * Someone in this process subscribed to the counter: its roll-ups go first, in a lane of
+   * their own, until the returned function is called (see RollupSidecar.watch).
+   */
+  watch(ref: CounterRef): () => void;
 }

@@ -110,7 +110,7 @@ export async function createApp(config: Config): Promise<App> {
       publishThrottleMs: config.publishThrottleMs,
     }),
     new DurableCounters(store, converged, guard, rollup.trigger, metrics, config.rollup.skewMarginMs),
-    new Watcher(backends.pubsub, metrics),
+    new Watcher(backends.pubsub, metrics, rollup.trigger),
   );
   rollup.start();
   remover.start();

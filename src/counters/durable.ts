@@ -26,7 +26,7 @@ export class DurableCounters {
     private readonly store: Pick<EventStore, 'append' | 'readSnapshots'>,
     private readonly converged: ConvergedCache,
     private readonly guard: OverflowGuard,
-    private readonly rollup: RollupTrigger,
+    private readonly rollup: Omit<RollupTrigger, 'watch'>,
     private readonly metrics: Pick<Metrics, 'writes'>,
     private readonly skewMarginMs: number,
   ) {}

@@ -1,3 +1,4 @@
+import type { RollupTrigger } from '../../rollup/trigger';
 import type { Metrics } from '../metrics';
 import { counterKey, counterOf, type CounterModel, type NamespaceConfig } from '../model';
 import type { PubSub } from '../pubsub/types';
@@ -29,6 +30,7 @@ interface Tap {
  */
 class Feed {
   readonly taps = new Set<Tap>();
+  /** Ends the pub/sub listener and the roll-up's watched lane for this counter. */
   unsubscribe: () => void = () => {};
   /** The newest update's value, its version (one per accepted update) and read time. */
   private latest: CounterModel | undefined;
@@ -97,6 +99,7 @@ export class Watcher {
   constructor(
     private readonly pubsub: Pick<PubSub, 'subscribe'>,
     private readonly metrics: Pick<Metrics, 'subscriptions'>,
+    private readonly rollup: Pick<RollupTrigger, 'watch'>,
   ) {}
 
   /**
@@ -115,7 +118,12 @@ export class Watcher {
     if (!feed) {
       const created = new Feed(ns, name);
       this.feeds.set(key, (feed = created));
-      created.unsubscribe = this.pubsub.subscribe({ namespace: ns.name, name }, (u) => created.update(u.count, u.asOfMs));
+      const listening = this.pubsub.subscribe({ namespace: ns.name, name }, (u) => created.update(u.count, u.asOfMs));
+      const unwatch = this.rollup.watch({ namespace: ns.name, name });
+      created.unsubscribe = () => {
+        listening();
+        unwatch();
+      };
     }
     // The newest settings (a namespace changed since the feed was made) name its values from now on.
     feed.ns = ns;

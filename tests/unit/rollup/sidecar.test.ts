@@ -2,6 +2,7 @@ jest.mock('node:timers/promises', () => jest.requireActual('../fakes').fakeTimer
 
 import { counterKey, type CounterRef } from '../../../src/model';
 import type { Router } from '../../../rollup/router';
+import { WATCHED_MAX } from '../../../rollup/sidecar';
 import { flushMicrotasks } from '../fakes';
 import { names, offers, ref, setup, useSidecarHooks } from './sidecarSetup';
 
@@ -334,6 +335,25 @@ describe('RollupSidecar notifyRead', () => {
     expect(offers(written.metrics, 'queued') + offers(written.metrics, 'coalesced')).toBe(4);
   });
 
+  it('a counter in two batches at once: only the newer one ends its in-flight state or makes it fresh', async () => {
+    const { s, metrics, batches, duration } = setup({ exclusiveStore: true });
+    // Batch 0 publishes at once and writes its checkpoint for 100 ms; batch 1 takes 100 ms to publish.
+    duration.ms = (i) => [100, 200][i] ?? 0;
+    duration.publish = (i) => [0, 100][i];
+    s.start();
+    s.notify(ref('a'));
+    await jest.advanceTimersByTimeAsync(30); // t=30: batch 0 (from t=25) published, still writing
+    s.notify(ref('a')); // a write batch 0 did not see
+    await jest.advanceTimersByTimeAsync(25); // t=55: batch 1 takes a again
+    expect(batches).toEqual([['a'], ['a']]);
+    await jest.advanceTimersByTimeAsync(75); // t=130: batch 0 done, batch 1 in flight
+    s.notifyRead(ref('a'));
+    expect(offers(metrics, 'fresh')).toBe(0);
+    await jest.advanceTimersByTimeAsync(200); // batch 1 and the roll-up of that read done
+    s.notifyRead(ref('a'));
+    expect(offers(metrics, 'fresh')).toBe(1);
+  });
+
   it('a failed roll-up does not make the counter fresh', async () => {
     const { s, metrics, failing } = setup({ exclusiveStore: true, coalesceMs: 0 });
     failing.add(0);
@@ -359,6 +379,48 @@ describe('RollupSidecar notifyRead', () => {
     s.notifyRead(ref('a'));
     expect(offers(metrics, 'fresh')).toBe(1);
     expect(s.depth()).toBe(1);
+  });
+});
+
+describe('RollupSidecar watched lane', () => {
+  it("rolls a watched counter up within coalesceMs, as urgent work, while the hashed queue's batch runs", async () => {
+    const { s, work, batches, duration } = setup({ batchMin: 8, batchMax: 8 });
+    duration.ms = (i) => (i === 0 ? 1000 : 0);
+    s.start();
+    for (const n of names(8)) s.notify(ref(n));
+    s.watch(ref('w'));
+    await jest.advanceTimersByTimeAsync(100); // the hashed queue's batch runs from t=25 to 1025
+    s.notify(ref('w'));
+    s.notify(ref('c9')); // waits behind the running batch
+    await jest.advanceTimersByTimeAsync(25);
+    expect(batches).toEqual([names(8), ['w']]);
+    expect(work.mock.calls.map((c) => c[3])).toEqual([false, true]);
+  });
+
+  it('counts watch calls per counter; the last one ended sends the counter back to the hashed queues', () => {
+    const route = jest.fn<number, [string]>(() => 0);
+    const { s } = setup({}, route);
+    const first = s.watch(ref('w'));
+    const second = s.watch(ref('w'));
+    first();
+    first(); // a second call of one end does nothing
+    s.notify(ref('w'));
+    expect(route).not.toHaveBeenCalled();
+    second();
+    s.notify(ref('w'));
+    expect(route.mock.calls.map(([k]) => k)).toEqual([counterKey(ref('w'))]);
+    // In both lanes now (the first offer still waits in the watched one): rolled up twice, as
+    // by two instances, which the roll-up allows.
+    expect(s.depth()).toBe(2);
+  });
+
+  it(`takes at most WATCHED_MAX counters; the others watched stay on the hashed queues`, () => {
+    const route = jest.fn<number, [string]>(() => 0);
+    const { s } = setup({}, route);
+    const watched = names(WATCHED_MAX + 1, 'w');
+    for (const n of watched) s.watch(ref(n));
+    for (const n of watched) s.notify(ref(n));
+    expect(route.mock.calls.map(([k]) => k)).toEqual([counterKey(ref(watched[WATCHED_MAX]!))]);
   });
 });
 

@@ -28,7 +28,16 @@ const tick = () => new Promise((r) => setImmediate(r));
 function setup() {
   const pubsub = new FakePubSub();
   const metrics = fakeMetrics();
-  return { watcher: new Watcher(pubsub, asMetrics(metrics)), pubsub, metrics };
+  // The roll-up's watched lane: counter key -> watch calls not yet ended.
+  const watched = new Map<string, number>();
+  const rollup = {
+    watch: (ref: { namespace: string; name: string }) => {
+      const key = `${ref.namespace}/${ref.name}`;
+      watched.set(key, (watched.get(key) ?? 0) + 1);
+      return () => watched.set(key, watched.get(key)! - 1);
+    },
+  };
+  return { watcher: new Watcher(pubsub, asMetrics(metrics), rollup), pubsub, metrics, watched };
 }
 
 describe('Watcher.watch', () => {
@@ -130,6 +139,24 @@ describe('Watcher.watch', () => {
     expect(pubsub.unsubscribes).toBe(1);
     expect(pubsub.activeCounters()).toBe(0);
     expect(await it.next()).toEqual({ value: undefined, done: true });
+  });
+
+  it("puts the counter in the roll-up's watched lane once per feed, and takes it out with the last subscriber", async () => {
+    const { watcher, watched } = setup();
+    const key = `${ns.name}/a`;
+    const first = await watcher.watch(ns, 'a', async () => [0n]);
+    const second = await watcher.watch(ns, 'a', async () => [0n]);
+    expect(watched.get(key)).toBe(1);
+    await first.return!();
+    expect(watched.get(key)).toBe(1);
+    await second.return!();
+    await second.return!();
+    expect(watched.get(key)).toBe(0);
+    // A new first subscriber watches it again.
+    const third = await watcher.watch(ns, 'a', async () => [0n]);
+    expect(watched.get(key)).toBe(1);
+    await third.return!();
+    expect(watched.get(key)).toBe(0);
   });
 
   it('ends a waiting consumer when the stream is closed', async () => {
