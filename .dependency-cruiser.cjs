@@ -20,7 +20,7 @@ const LAYERS = [
   {
     name: 'base',
     why: 'leaf modules every layer may use',
-    paths: ['^src/(model|ids|errors|clock|validate|scalars|config|logger|metrics|stream)\\.ts$', '^src/generated/', '^src/telemetry/'],
+    paths: ['^src/(model|ids|errors|clock|clockMap|validate|scalars|config|logger|metrics|stream)\\.ts$', '^src/generated/', '^src/telemetry/'],
   },
 ];
 

@@ -75,7 +75,7 @@ export class RollupJob {
         written.catch(() => undefined);
         writes.push(written);
       }
-      const { changed } = await converged.setMany({ entries: group.map((ref, i) => ({ ref, value: folded[i]!.exact })), asOfMs });
+      const { changed } = await converged.setMany({ entries: group.map((ref, i) => ({ ref, value: folded[i]!.exact, key: keys?.[positions[i]!] })), asOfMs });
       for (let i = 0; i < group.length; i++) {
         if (changed[i]) pubsub.publish({ namespace: ns.name, name: group[i]!.name, count: folded[i]!.exact, asOfMs });
       }

@@ -90,7 +90,8 @@ export interface ConvergedCache {
 }
 
 export interface ConvergedUpdate {
-  entries: { ref: CounterRef; value: bigint }[];
+  /** `key`: the counter's counterKey when the caller has it (spares building it again). */
+  entries: { ref: CounterRef; value: bigint; key?: string | undefined }[];
   /** When the values were read (the roll-up's asOf). */
   asOfMs: number;
 }

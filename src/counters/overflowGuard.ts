@@ -1,6 +1,6 @@
 import { CounterError, ErrorCode, unavailable } from '../errors';
 import { counterKey, inInt64, type CounterEvent, type CounterRef, type NamespaceConfig } from '../model';
-import { ClockMap } from './clockMap';
+import { ClockMap } from '../clockMap';
 
 /** Past this magnitude the local estimate is not trusted for the overflow check: read exactly. */
 const NEAR_EDGE = 1n << 62n;
@@ -27,6 +27,8 @@ interface Known {
   clearsReleased: number;
   /** Clears admitted and not released: until then the count is either world's. */
   clears: number;
+  /** ClockMap's use mark. */
+  used: boolean;
 }
 
 /**
@@ -133,7 +135,7 @@ export class OverflowGuard {
       // A release it may miss is forgotten; and an entry made while an add is held would not
       // be the one that add's release moves (Ticket.known).
       if (this.inflight.has(key)) return;
-      this.known.set(key, { lo: exact, hi: exact, clearUs, epoch: 0, releasedPos: 0n, releasedNeg: 0n, clearsReleased: 0, clears: 0 });
+      this.known.set(key, { lo: exact, hi: exact, clearUs, epoch: 0, releasedPos: 0n, releasedNeg: 0n, clearsReleased: 0, clears: 0, used: false });
       return;
     }
     k.clearUs = Math.max(k.clearUs, clearUs);

@@ -113,7 +113,7 @@ export class MemoryBestEffortCache implements BestEffortCache {
 }
 
 /** Deletes the entries whose key starts with prefix from each cache; returns how many. */
-export function dropPrefixed(prefix: string, ...caches: Pick<LRUCache<string, never>, 'keys' | 'delete'>[]): number {
+export function dropPrefixed(prefix: string, ...caches: { keys(): Iterable<string>; delete(key: string): unknown }[]): number {
   let n = 0;
   for (const c of caches) {
     for (const key of [...c.keys()]) {

@@ -339,7 +339,7 @@ describe('RollupSidecar notifyRead', () => {
     const { s, metrics, batches, duration } = setup({ exclusiveStore: true });
     // Batch 0 publishes at once and writes its checkpoint for 100 ms; batch 1 takes 100 ms to publish.
     duration.ms = (i) => [100, 200][i] ?? 0;
-    duration.publish = (i) => [0, 100][i];
+    duration.publish = (i) => (i === 1 ? 100 : 0);
     s.start();
     s.notify(ref('a'));
     await jest.advanceTimersByTimeAsync(30); // t=30: batch 0 (from t=25) published, still writing
