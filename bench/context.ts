@@ -98,7 +98,14 @@ export class BenchSession implements BenchContext {
       async (svc) => {
         if (seed) await seed(svc);
         const before = opts.memoryPerCounter ? await svc.memoryAfterGc!() : undefined;
+        const m0 = opts.rollupWork ? await svc.metrics() : undefined;
         const f = await this.http(`${label} · service`, svc, spec);
+        if (m0) {
+          const m1 = await svc.metrics();
+          const d = (k: string): number => (m1.get(k) ?? 0) - (m0.get(k) ?? 0);
+          const incr = Math.max(1, d('counter_writes_total'));
+          f.rollupWork = { rollupsPerIncr: d('rollup_counters_total') / incr, checkpointsPerIncr: d('rollup_checkpoint_writes_total') / incr };
+        }
         if (before && f.countCheck) {
           // After the count check: every counter written has been rolled up, cached and guarded.
           f.memory = memoryPerItem('counter', f.countCheck.counters, before, await svc.memoryAfterGc!());

@@ -47,6 +47,14 @@ export interface Figures {
   countCheck?: CountCheck;
   /** Retained memory per counter written or subscription held, after gc (bulk, subscribers). */
   memory?: MemoryPerItem;
+  /** The roll-up's work per increment applied over the run and its count check (CompareOptions.rollupWork). */
+  rollupWork?: RollupWork;
+}
+
+/** Counters rolled up and checkpoints written per increment applied (the service's own metrics). */
+export interface RollupWork {
+  rollupsPerIncr: number;
+  checkpointsPerIncr: number;
 }
 
 /** One line of the results table and of the JSON's rows: a measurement against its target. */
@@ -73,6 +81,8 @@ export interface HttpRunOptions {
 export interface CompareOptions {
   /** The service's retained memory per distinct counter the run wrote (after gc, before and after the run and its count check). */
   memoryPerCounter?: boolean;
+  /** The roll-up's counters and checkpoint writes per increment (Figures.rollupWork). */
+  rollupWork?: boolean;
 }
 
 /** A service-vs-baseline comparison on one workload. */
