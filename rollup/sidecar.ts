@@ -254,7 +254,8 @@ export class RollupSidecar implements RollupTrigger {
       for (const k of keys) this.inflight.set(k, id);
       const started = performance.now();
       lastStart = started;
-      lastFull = batch.length === size;
+      // The watched lane is never behind: it holds at most a batch, read at most every coalesceMs.
+      lastFull = !watchedLane && batch.length === size;
       let published = NaN;
       let onPublished!: () => void;
       const converged = new Promise<void>((r) => (onPublished = r));

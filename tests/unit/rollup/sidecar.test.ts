@@ -397,6 +397,21 @@ describe('RollupSidecar watched lane', () => {
     expect(work.mock.calls.map((c) => c[3])).toEqual([false, true]);
   });
 
+  it('starts its batches at least coalesceMs apart, even when a batch took every counter watched', async () => {
+    const { s, batches } = setup({ coalesceMs: 25 });
+    const watched = names(WATCHED_MAX, 'w');
+    for (const n of watched) s.watch(ref(n));
+    s.start();
+    for (const n of watched) s.notify(ref(n));
+    await jest.advanceTimersByTimeAsync(25);
+    expect(batches).toEqual([watched]);
+    for (const n of watched) s.notify(ref(n));
+    await jest.advanceTimersByTimeAsync(24);
+    expect(batches.length).toBe(1);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(batches).toEqual([watched, watched]);
+  });
+
   it('counts watch calls per counter; the last one ended sends the counter back to the hashed queues', () => {
     const route = jest.fn<number, [string]>(() => 0);
     const { s } = setup({}, route);
