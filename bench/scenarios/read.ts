@@ -33,6 +33,11 @@ export const read: Scenario = {
       await seed(svc.url);
       return ctx.http(`read @ ${READ_RATE} req/s · service`, svc, workload('read', 10_000), { rate: READ_RATE, connections: 10 });
     });
+    // The baseline at the same rate beside it: what the machine's own tail (the load
+    // generator, the other core's work) leaves of the absolute bound.
+    const fixedBaseline = await ctx.withBaseline('read-1000rps-baseline', (base) =>
+      ctx.http(`read @ ${READ_RATE} req/s · baseline`, base, workload('read', 10_000), { rate: READ_RATE, connections: 10 }),
+    );
     const service = await ctx.withService('read-under-writes', async (svc) => {
       await seed(svc.url);
       return readsUnderWrites(ctx, 'read under writes · service', svc);
@@ -42,7 +47,14 @@ export const read: Scenario = {
     const p99x = service.p99 / baseline.p99;
     return [
       ratioRow('GetCount (counter read)', r, 1.0),
-      { scenario: `GetCount at ${READ_RATE} req/s`, service: fixed, measured: `p99 ${ms(fixed.p99)} ms`, target: 'p99 <= 2 ms', met: fixed.p99 <= 2 },
+      {
+        scenario: `GetCount at ${READ_RATE} req/s`,
+        service: fixed,
+        baseline: fixedBaseline,
+        measured: `p99 ${ms(fixed.p99)} ms (baseline at the same rate: p99 ${ms(fixedBaseline.p99)} ms)`,
+        target: 'p99 <= 2 ms',
+        met: fixed.p99 <= 2,
+      },
       {
         scenario: `GetCount at ${READ_RATE} req/s under ${WRITE_RATE} addCount/s`,
         service,
