@@ -25,6 +25,17 @@ export interface RollupDeps {
   log: Logger;
   options: Config['rollup'];
   onRolledUp?: RolledUpListener;
+  /**
+   * Whether every write offers its counters (true), or only those someone follows here: read
+   * (their converged value is held in `converged`, which must then answer `holds`) or
+   * watched. Only for a process that is the store's one writer with every cache and pub/sub
+   * in its memory (the embedded store without Redis): nobody else can hold or want a
+   * converged value, and a read of a counter not held is exact from the store and offers it
+   * (DurableCounters.getCounts). The counters nobody follows are then rolled up by the sweeps
+   * alone: once settled, and every STEADY_CHECKPOINT_MS while still written; their roll-ups
+   * add nothing to the converged cache. Default true.
+   */
+  rollUnread?: boolean;
 }
 
 /** The whole roll-up pipeline of one process, built once by the composition root. */
@@ -48,6 +59,8 @@ export interface Rollup {
  */
 export async function createRollup(deps: RollupDeps): Promise<Rollup> {
   const { store, options, log } = deps;
+  const holds = deps.converged.holds?.bind(deps.converged);
+  const followOnly = deps.rollUnread === false && holds !== undefined;
   const job = new RollupJob({
     store,
     converged: deps.converged,
@@ -56,8 +69,9 @@ export async function createRollup(deps: RollupDeps): Promise<Rollup> {
     metrics: deps.metrics,
     skewMarginMs: options.skewMarginMs,
     ...(deps.onRolledUp ? { onRolledUp: deps.onRolledUp } : {}),
+    refreshOnly: followOnly,
   });
-  const pending = pendingSource(store, deps.namespaces, options.skewMarginMs);
+  const pending = pendingSource(store, deps.namespaces, options.skewMarginMs, followOnly);
   const route = await createRouter(options.queues);
   const sidecar = new RollupSidecar(
     { ...options, exclusiveStore: store.exclusiveWriter },
@@ -66,6 +80,7 @@ export async function createRollup(deps: RollupDeps): Promise<Rollup> {
     pending,
     deps.metrics,
     log.child({ part: 'rollup' }),
+    followOnly ? holds : undefined,
   );
   const purger = new Purger(store, deps.namespaces, options.purgeIntervalMs, log.child({ part: 'purge' }));
   return {

@@ -27,6 +27,8 @@ export interface RollupJobDeps {
   metrics: Pick<Metrics, 'rollupCheckpoints'>;
   skewMarginMs: number;
   onRolledUp?: RolledUpListener;
+  /** Refresh only the converged values held already; add none (RollupDeps.rollUnread false). */
+  refreshOnly?: boolean;
 }
 
 /**
@@ -48,7 +50,7 @@ export class RollupJob {
    * subscriber waits for these values).
    */
   readonly run = async (refs: CounterRef[], onPublished?: () => void, keys?: readonly string[], urgent = false): Promise<void> => {
-    const { store, converged, pubsub, namespaces, metrics, skewMarginMs, onRolledUp } = this.deps;
+    const { store, converged, pubsub, namespaces, metrics, skewMarginMs, onRolledUp, refreshOnly } = this.deps;
     const writes: Promise<void>[] = [];
     for (const [name, positions] of groupBy(
       refs.map((_, i) => i),
@@ -75,7 +77,7 @@ export class RollupJob {
         written.catch(() => undefined);
         writes.push(written);
       }
-      const { changed } = await converged.setMany({ entries: group.map((ref, i) => ({ ref, value: folded[i]!.exact, key: keys?.[positions[i]!] })), asOfMs });
+      const { changed } = await converged.setMany({ entries: group.map((ref, i) => ({ ref, value: folded[i]!.exact, key: keys?.[positions[i]!] })), asOfMs, ...(refreshOnly ? { refreshOnly } : {}) });
       for (let i = 0; i < group.length; i++) {
         if (changed[i]) pubsub.publish({ namespace: ns.name, name: group[i]!.name, count: folded[i]!.exact, asOfMs });
       }

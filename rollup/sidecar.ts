@@ -50,12 +50,14 @@ export class RollupSidecar implements RollupTrigger {
   private readonly queues: CoalescingQueue[];
   private readonly batchSize: number[];
   /**
-   * The watched lane: counters someone subscribed to here (key -> subscriptions of it) and
-   * their queue, drained by a drainer of its own. A subscriber waits for each converged value,
-   * and behind the thousands of counters a bulk load keeps in the hashed queues (and the
-   * back-pressure pauses of their drainers) a hot counter's roll-up waited hundreds of ms.
+   * Counters someone subscribed to here (key -> watch calls not ended; as many as there are
+   * subscribed counters), the first WATCHED_MAX of them in the watched lane: a queue drained
+   * by a drainer of its own. A subscriber waits for each converged value, and behind the
+   * thousands of counters a bulk load keeps in the hashed queues (and the back-pressure
+   * pauses of their drainers) a hot counter's roll-up waited hundreds of ms.
    */
   private readonly watched = new Map<string, number>();
+  private readonly lane = new Set<string>();
   private readonly watchedQueue = new CoalescingQueue(WATCHED_MAX);
   private stopped = false;
   private running: Promise<void>[] = [];
@@ -87,6 +89,12 @@ export class RollupSidecar implements RollupTrigger {
     private readonly pending: PendingSource,
     private readonly metrics: Pick<Metrics, 'rollupOffers' | 'rollupCounters' | 'rollupErrors' | 'rollupBatchSeconds' | 'rollupLagSeconds' | 'queueDepth'>,
     private readonly log: Pick<Logger, 'info' | 'warn'>,
+    /**
+     * When given, a write (notifyMany) offers only the counters it says are followed (someone
+     * reads them: their converged value is held here) or watched here; the others are left to
+     * the sweeps (see RollupDeps.rollUnread).
+     */
+    private readonly followed?: (key: string) => boolean,
   ) {
     this.queues = Array.from({ length: opts.queues }, () => new CoalescingQueue(opts.queueCapacity));
     this.batchSize = this.queues.map(() => opts.batchMin);
@@ -99,21 +107,36 @@ export class RollupSidecar implements RollupTrigger {
 
   /** Offers the counters of one request's writes, with their keys (see RollupTrigger). */
   notifyMany(refs: readonly CounterRef[], keys: readonly string[]): void {
-    this.offer(refs, keys, 'urgent');
+    const followed = this.followed;
+    if (followed === undefined) {
+      this.offer(refs, keys, 'urgent');
+      return;
+    }
+    const offered: CounterRef[] = [];
+    const offeredKeys: string[] = [];
+    for (let i = 0; i < refs.length; i++) {
+      const key = keys[i]!;
+      if (!followed(key) && !this.watched.has(key)) continue;
+      offered.push(refs[i]!);
+      offeredKeys.push(key);
+    }
+    const unfollowed = refs.length - offered.length;
+    if (unfollowed > 0) this.metrics.rollupOffers.inc({ outcome: 'unfollowed' }, unfollowed);
+    if (offered.length > 0) this.offer(offered, offeredKeys, 'urgent');
   }
 
   /** The offer metric is tallied per call: a labelled inc hashes its labels, and a bulk write offers 200 counters at once. */
   private offer(refs: readonly CounterRef[], keys: readonly string[], lane: Lane): void {
     if (this.stopped) return;
     const now = performance.now();
-    const watching = this.watched.size > 0;
+    const watching = this.lane.size > 0;
     let queued = 0;
     let coalesced = 0;
     for (let i = 0; i < refs.length; i++) {
       const key = keys[i]!;
       const batch = this.inflight.get(key);
       if (batch !== undefined && batch > 0) this.inflight.set(key, -batch);
-      const q = watching && this.watched.has(key) ? this.watchedQueue : this.queues[this.route(key)]!;
+      const q = watching && this.lane.has(key) ? this.watchedQueue : this.queues[this.route(key)]!;
       const outcome = q.offer(key, refs[i]!, lane, now);
       if (outcome === 'queued') queued++;
       else if (outcome === 'coalesced') coalesced++;
@@ -150,22 +173,25 @@ export class RollupSidecar implements RollupTrigger {
   }
 
   /**
-   * A subscriber of the counter joined in this process: its roll-ups take the watched lane
-   * until the returned function is called (once per call of watch), while fewer than
-   * WATCHED_MAX counters are watched; past that it stays on the hashed queues.
+   * A subscriber of the counter joined in this process: its writes are always followed, and
+   * its roll-ups take the watched lane while fewer than WATCHED_MAX counters are in it (past
+   * that, the hashed queues), until the returned function is called (once per call of watch).
    */
   watch(ref: CounterRef): () => void {
     const key = counterKey(ref);
-    const n = this.watched.get(key);
-    if (n === undefined && this.watched.size >= WATCHED_MAX) return () => {};
-    this.watched.set(key, (n ?? 0) + 1);
+    const n = this.watched.get(key) ?? 0;
+    this.watched.set(key, n + 1);
+    if (n === 0 && this.lane.size < WATCHED_MAX) this.lane.add(key);
     let done = false;
     return () => {
       if (done) return;
       done = true;
       const left = this.watched.get(key)! - 1;
       if (left > 0) this.watched.set(key, left);
-      else this.watched.delete(key);
+      else {
+        this.watched.delete(key);
+        this.lane.delete(key);
+      }
     };
   }
 

@@ -76,6 +76,9 @@ export async function createApp(config: Config): Promise<App> {
   }
 
   const guard = new OverflowGuard(config.rollup.localCacheSize);
+  // The embedded store's one process, with its caches and pub/sub in memory: nobody
+  // elsewhere reads or watches its counters, so writes offer only those followed here.
+  const rollUnread = !(store.exclusiveWriter && config.redisUrl === undefined && config.redisClusterNodes === undefined);
   const rollup = await createRollup({
     store,
     converged,
@@ -85,6 +88,7 @@ export async function createApp(config: Config): Promise<App> {
     log,
     options: config.rollup,
     onRolledUp: (ref, exact, key) => guard.observeRolledUp(ref, exact, key),
+    rollUnread,
   });
   const bestEffort = instrumentBestEffort(backends.bestEffort, ins);
   // deleteNamespace: the removal after its grace (remover.ts), and, on every instance as soon
@@ -109,7 +113,7 @@ export async function createApp(config: Config): Promise<App> {
       skewMarginMs: config.rollup.skewMarginMs,
       publishThrottleMs: config.publishThrottleMs,
     }),
-    new DurableCounters(store, converged, guard, rollup.trigger, metrics, config.rollup.skewMarginMs),
+    new DurableCounters(store, converged, guard, rollup.trigger, metrics, config.rollup.skewMarginMs, !rollUnread),
     new Watcher(backends.pubsub, metrics, rollup.trigger),
   );
   rollup.start();

@@ -82,6 +82,11 @@ export interface Dedupe {
  */
 export interface ConvergedCache {
   get(refs: CounterRef[]): Promise<(bigint | undefined)[]>;
+  /**
+   * Whether this process holds a converged value of the counter (by counterKey), at once: a
+   * cache in this process's memory only (a shared one has no answer without a round trip).
+   */
+  holds?(key: string): boolean;
   /** Stores each value unless a newer one (larger asOfMs) is there. */
   setMany(update: ConvergedUpdate): Promise<ConvergedUpdateResult>;
   /** Forgets the converged values of every counter of the namespace (deleteNamespace). Returns the entries removed. */
@@ -94,6 +99,11 @@ export interface ConvergedUpdate {
   entries: { ref: CounterRef; value: bigint; key?: string | undefined }[];
   /** When the values were read (the roll-up's asOf). */
   asOfMs: number;
+  /**
+   * Update only the counters held already; add none (a roll-up of counters nobody read: see
+   * RollupDeps.rollUnread). A counter not held counts as changed (it is published).
+   */
+  refreshOnly?: boolean;
 }
 
 export interface ConvergedUpdateResult {

@@ -29,6 +29,12 @@ export class DurableCounters {
     private readonly rollup: Omit<RollupTrigger, 'watch'>,
     private readonly metrics: Pick<Metrics, 'writes'>,
     private readonly skewMarginMs: number,
+    /**
+     * Writes offer only the counters someone follows (RollupDeps.rollUnread false): a read
+     * that computes a counter missing from the converged cache then offers it, pending or
+     * not (see getCounts).
+     */
+    private readonly followedOnly = false,
   ) {}
 
   /**
@@ -148,7 +154,10 @@ export class DurableCounters {
     let fresh: bigint[] = [];
     if (missing.length > 0) {
       const asOfMs = Date.now();
-      fresh = await this.exactCounts(ns, missing);
+      // Where writes offer only followed counters, each is offered, pending or not: a write
+      // stored while the read ran may not be in it, and its offer may have gone before this
+      // value is cached (the counter was not followed yet); that roll-up takes it in.
+      fresh = await this.exactCounts(ns, missing, undefined, this.followedOnly);
       // Not awaited: the values are exact already, caching them only spares the next read,
       // and a slow or hung cache (Redis) must not hold the answer (newest asOf wins there).
       this.converged.setMany({ entries: missing.map((ref, i) => ({ ref, value: fresh[i]! })), asOfMs }).catch(() => undefined);
@@ -160,14 +169,18 @@ export class DurableCounters {
     return cached.map((v) => v ?? fresh[k++]!);
   }
 
-  /** Checkpoint + settled events + live tail, for counters of one namespace (`keys`: their counterKeys, when known). */
-  async exactCounts(ns: NamespaceConfig, refs: CounterRef[], keys?: readonly string[]): Promise<bigint[]> {
+  /**
+   * Checkpoint + settled events + live tail, for counters of one namespace (`keys`: their
+   * counterKeys, when known). Each counter found pending is offered to the roll-up, or each
+   * one with `offerAll`.
+   */
+  async exactCounts(ns: NamespaceConfig, refs: CounterRef[], keys?: readonly string[], offerAll = false): Promise<bigint[]> {
     const marks = refs.map((r, i) => this.guard.mark(r, keys?.[i]));
     const snaps = await this.store.readSnapshots({ refs, settleUs: settleUs(ns, this.skewMarginMs) });
     return snaps.map((s, i) => {
       const { exact } = fold(s);
       this.guard.observe(refs[i]!, exact, { mark: marks[i], clearUs: newestClearUs(s) }, keys?.[i]);
-      if (pendingIn(s)) this.rollup.notify(refs[i]!);
+      if (offerAll || pendingIn(s)) this.rollup.notify(refs[i]!);
       return exact;
     });
   }

@@ -67,6 +67,8 @@ export function instrumentBestEffort(cache: BestEffortCache, ins: Instrumentatio
 export function instrumentConverged(cache: ConvergedCache, ins: Instrumentation): ConvergedCache {
   return {
     get: (refs) => call(ins, 'convergedCacheGet', refs.length, () => cache.get(refs)),
+    // A memory look-up, per item of a write: not a seam call worth a span or a metric.
+    ...(cache.holds ? { holds: (key: string) => cache.holds!(key) } : {}),
     setMany: (u) => call(ins, 'convergedCacheSet', u.entries.length, () => cache.setMany(u)),
     clearNamespace: (namespace) => call(ins, 'convergedCacheClearNamespace', 1, () => cache.clearNamespace(namespace)),
     close: () => cache.close(),

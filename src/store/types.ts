@@ -137,8 +137,16 @@ export interface SnapshotQuery {
 
 export interface PendingQuery {
   namespace: string;
+  /** Counters whose newest write is at or before this (their whole window settled). */
   upToUs: number;
   limit: number;
+  /**
+   * Also counters still being written whose oldest pending time bucket ended at or before
+   * this, so that the checkpoint of a counter written steadily but rolled up by no write
+   * moves (RollupDeps.rollUnread). A store whose writes always offer their counters may
+   * ignore it (the Cassandra store does: it never runs without those offers).
+   */
+  steadyBeforeUs?: number;
 }
 
 export interface PurgeQuery {

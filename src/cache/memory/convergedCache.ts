@@ -28,12 +28,16 @@ export class MemoryConvergedCache implements ConvergedCache {
     return refs.map((r) => this.entries.get(counterKey(r))?.value);
   }
 
-  async setMany({ entries, asOfMs }: ConvergedUpdate): Promise<ConvergedUpdateResult> {
+  holds(key: string): boolean {
+    return this.entries.has(key);
+  }
+
+  async setMany({ entries, asOfMs, refreshOnly }: ConvergedUpdate): Promise<ConvergedUpdateResult> {
     const changed = entries.map(({ ref, value, key }) => {
       const k = key ?? counterKey(ref);
       const cur = this.entries.get(k);
       if (cur === undefined) {
-        this.entries.set(k, { value, asOfMs, used: false });
+        if (!refreshOnly) this.entries.set(k, { value, asOfMs, used: false });
         return true;
       }
       if (cur.asOfMs > asOfMs) return false;

@@ -201,8 +201,8 @@ export class EmbeddedStore implements Store {
   }
 
   /** From memory: the windows are every counter that may have events past its checkpoint. */
-  async listPending({ namespace, upToUs, limit }: PendingQuery): Promise<CounterRef[]> {
-    return this.windows.list(namespace, upToUs, limit);
+  async listPending({ namespace, upToUs, limit, steadyBeforeUs }: PendingQuery): Promise<CounterRef[]> {
+    return this.windows.list(namespace, upToUs, limit, steadyBeforeUs);
   }
 
   /**

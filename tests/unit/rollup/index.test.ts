@@ -1,6 +1,7 @@
 jest.mock('node:timers/promises', () => jest.requireActual('../fakes').fakeTimersPromises);
 
 import { createRollup, type Rollup, type RollupDeps } from '../../../rollup/index';
+import { MemoryConvergedCache } from '../../../src/cache/memory/convergedCache';
 import { msToUs } from '../../../src/clock';
 import type { Config } from '../../../src/config';
 import { counterKey, type CounterEvent, type CounterRef } from '../../../src/model';
@@ -153,6 +154,30 @@ describe('createRollup', () => {
     rollup.trigger.notify(ref('c'));
     await jest.advanceTimersByTimeAsync(5000);
     expect(converged.value(ref('c'))).toBeUndefined();
+  });
+
+  it('rollUnread false: writes offer only counters whose converged value is held; roll-ups refresh, never add', async () => {
+    const converged = new MemoryConvergedCache(100);
+    const { rollup, store, metrics } = await setup({ converged, rollUnread: false }, true);
+    rollup.start();
+    await converged.setMany({ entries: [{ ref: ref('read'), value: 0n }], asOfMs: NOW - 1 });
+    const events = [add('read', 2n), add('unread', 3n)];
+    await store.append(events);
+    rollup.trigger.notifyMany(events, events.map(counterKey));
+    expect(metrics.rollupOffers.total({ outcome: 'unfollowed' })).toBe(1);
+    await jest.advanceTimersByTimeAsync(options.coalesceMs);
+    expect(await converged.get([ref('read'), ref('unread')])).toEqual([2n, undefined]);
+    // A roll-up of the unread one (a sweep, a read's offer) adds nothing to the cache.
+    await rollup.run([ref('unread')]);
+    expect(converged.holds(counterKey(ref('unread')))).toBe(false);
+  });
+
+  it('rollUnread false without a cache that answers holds: every write is offered', async () => {
+    const { rollup, metrics } = await setup({ rollUnread: false });
+    const events = [add('a', 1n)];
+    rollup.trigger.notifyMany(events, events.map(counterKey));
+    expect(metrics.rollupOffers.total({ outcome: 'unfollowed' })).toBe(0);
+    expect(metrics.rollupOffers.total({ outcome: 'queued' })).toBe(1);
   });
 
   it("takes the store's exclusiveWriter for read freshness", async () => {

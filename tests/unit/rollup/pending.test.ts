@@ -1,5 +1,5 @@
 import { NAMESPACE_RELIST_MS } from '../../../rollup/namespaces';
-import { PENDING_PER_SWEEP, pendingSource } from '../../../rollup/pending';
+import { PENDING_PER_SWEEP, STEADY_CHECKPOINT_MS, pendingSource } from '../../../rollup/pending';
 import { msToUs } from '../../../src/clock';
 import type { CounterRef } from '../../../src/model';
 import type { PendingQuery } from '../../../src/store/types';
@@ -11,7 +11,7 @@ const ev = nsConfig('ev', 'EVENTUAL', { acceptLimitMs: 5000 });
 const acc = nsConfig('acc', 'ACCURATE', { acceptLimitMs: 100 });
 const be = nsConfig('be', 'BEST_EFFORT');
 
-function setup(list = [ev, be, acc]) {
+function setup(list = [ev, be, acc], steady = false) {
   const queries: PendingQuery[] = [];
   const store = {
     listPending: jest.fn(async (q: PendingQuery): Promise<CounterRef[]> => {
@@ -20,7 +20,7 @@ function setup(list = [ev, be, acc]) {
     }),
   };
   const namespaces = new FakeNamespaces(list);
-  return { store, namespaces, queries, source: pendingSource(store, namespaces, SKEW) };
+  return { store, namespaces, queries, source: pendingSource(store, namespaces, SKEW, steady) };
 }
 
 beforeEach(() => jest.spyOn(Date, 'now').mockReturnValue(NOW));
@@ -43,6 +43,15 @@ describe('pendingSource', () => {
       { namespace: 'ev', upToUs: msToUs(NOW - 5000 - SKEW), limit: PENDING_PER_SWEEP },
       { namespace: 'acc', upToUs: msToUs(NOW - 100 - SKEW), limit: PENDING_PER_SWEEP },
     ]);
+  });
+
+  it('steady: also counters still written whose settled events are STEADY_CHECKPOINT_MS old (not with all)', async () => {
+    const { source, queries } = setup([ev], true);
+    await source({ all: false });
+    const upToUs = msToUs(NOW - 5000 - SKEW);
+    expect(queries).toEqual([{ namespace: 'ev', upToUs, limit: PENDING_PER_SWEEP, steadyBeforeUs: upToUs - msToUs(STEADY_CHECKPOINT_MS) }]);
+    await source({ all: true });
+    expect(queries[1]).toEqual({ namespace: 'ev', upToUs: Number.MAX_SAFE_INTEGER, limit: PENDING_PER_SWEEP });
   });
 
   it('skips BEST_EFFORT namespaces (they have no events)', async () => {

@@ -4,7 +4,7 @@ import { counterKey, type CounterRef } from '../../../src/model';
 import type { Router } from '../../../rollup/router';
 import { WATCHED_MAX } from '../../../rollup/sidecar';
 import { flushMicrotasks } from '../fakes';
-import { names, offers, ref, setup, useSidecarHooks } from './sidecarSetup';
+import { names, offers, ref, setup, setupFollowed, useSidecarHooks } from './sidecarSetup';
 
 useSidecarHooks();
 
@@ -436,6 +436,31 @@ describe('RollupSidecar watched lane', () => {
     for (const n of watched) s.watch(ref(n));
     for (const n of watched) s.notify(ref(n));
     expect(route.mock.calls.map(([k]) => k)).toEqual([counterKey(ref(watched[WATCHED_MAX]!))]);
+  });
+});
+
+describe('RollupSidecar with a followed predicate (writes offer only followed or watched counters)', () => {
+  it("notifyMany queues the followed and the watched, counts the others as 'unfollowed'; notify and notifyRead are not filtered", () => {
+    const followed = new Set([counterKey(ref('f'))]);
+    const { s, metrics } = setupFollowed((k) => followed.has(k));
+    s.watch(ref('w'));
+    const refs = ['f', 'w', 'u', 'v'].map(ref);
+    s.notifyMany(refs, refs.map(counterKey));
+    expect(offers(metrics, 'unfollowed')).toBe(2);
+    expect(offers(metrics, 'queued')).toBe(2);
+    s.notify(ref('u'));
+    s.notifyRead(ref('v'));
+    expect(offers(metrics, 'queued')).toBe(4);
+  });
+
+  it('follows every counter watched here, past the watched lane too', () => {
+    const { s, metrics } = setupFollowed(() => false);
+    const watched = names(WATCHED_MAX + 1, 'w');
+    for (const n of watched) s.watch(ref(n));
+    const refs = watched.map(ref);
+    s.notifyMany(refs, refs.map(counterKey));
+    expect(offers(metrics, 'unfollowed')).toBe(0);
+    expect(s.depth()).toBe(WATCHED_MAX + 1);
   });
 });
 

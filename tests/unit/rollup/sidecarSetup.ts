@@ -26,7 +26,10 @@ export interface Setup {
 
 let live: RollupSidecar[] = [];
 
-export function setup(over: Partial<SidecarOptions> = {}, route: Router = () => 0): Setup {
+/** A sidecar whose writes offer only the counters `followed` says (see RollupSidecar's last parameter). */
+export const setupFollowed = (followed: (key: string) => boolean, over: Partial<SidecarOptions> = {}): Setup => setup(over, () => 0, followed);
+
+export function setup(over: Partial<SidecarOptions> = {}, route: Router = () => 0, followed?: (key: string) => boolean): Setup {
   const opts: SidecarOptions = {
     queues: 1,
     queueCapacity: 100,
@@ -58,7 +61,7 @@ export function setup(over: Partial<SidecarOptions> = {}, route: Router = () => 
   const pending = jest.fn(async (_opts: { all: boolean }) => [] as CounterRef[]);
   const metrics = fakeMetrics();
   const log = fakeLog();
-  const s = new RollupSidecar(opts, route, work, pending, asMetrics(metrics), asLogger(log));
+  const s = new RollupSidecar(opts, route, work, pending, asMetrics(metrics), asLogger(log), followed);
   live.push(s);
   return { s, batches, startedAt, work, pending, metrics, log, duration, failing };
 }

@@ -26,7 +26,7 @@ const EDGE = 1n << 62n;
 /** A counter whose checkpoint holds `count`, nothing pending. */
 const seed = (store: MemoryStore, ref: CounterRef, count: bigint) => store.writeCheckpoints([{ ref, count, checkpointUs: 1 }]);
 
-function setup() {
+function setup(followedOnly = false) {
   const store = new MemoryStore();
   const read = jest.spyOn(store, 'readSnapshots');
   const append = jest.spyOn(store, 'append');
@@ -34,7 +34,7 @@ function setup() {
   const guard = new OverflowGuard(100);
   const trigger = { notify: jest.fn(), notifyMany: jest.fn(), notifyRead: jest.fn() };
   const metrics = fakeMetrics();
-  const d = new DurableCounters(store, converged, guard, trigger, asMetrics(metrics), SKEW);
+  const d = new DurableCounters(store, converged, guard, trigger, asMetrics(metrics), SKEW, followedOnly);
   return { d, store, read, append, converged, guard, trigger, metrics };
 }
 
@@ -252,6 +252,14 @@ describe('DurableCounters.getCounts', () => {
     expect(await d.getCounts(ev, [r('ev', 'a'), r('ev', 'quiet')])).toEqual([7n, 0n]);
     expect(trigger.notifyRead.mock.calls).toEqual([[r('ev', 'a')]]);
     expect(trigger.notify).not.toHaveBeenCalled();
+  });
+
+  it('EVENTUAL, where writes offer only followed counters: offers every counter it computed, pending or not', async () => {
+    const { d, converged, trigger } = setup(true);
+    await converged.setMany({ entries: [{ ref: r('ev', 'a'), value: 7n }], asOfMs: 1 });
+    expect(await d.getCounts(ev, [r('ev', 'a'), r('ev', 'quiet')])).toEqual([7n, 0n]);
+    expect(trigger.notifyRead.mock.calls).toEqual([[r('ev', 'a')]]);
+    expect(trigger.notify.mock.calls).toEqual([[r('ev', 'quiet')]]);
   });
 
   it('EVENTUAL computes the missing ones once, in one read, fills the cache, and keeps the order', async () => {

@@ -30,6 +30,16 @@ describe('MemoryConvergedCache', () => {
     expect(await c.get([ref('a'), ref('b'), ref('c')])).toEqual([1n, undefined, 3n]);
   });
 
+  it('holds: whether a value of the counter is here; refreshOnly updates those and adds none', async () => {
+    const c = new MemoryConvergedCache(10);
+    await c.setMany({ entries: [{ ref: ref('a'), value: 1n }], asOfMs: 1 });
+    expect([c.holds(counterKey(ref('a'))), c.holds(counterKey(ref('b')))]).toEqual([true, false]);
+    // A counter not held counts as changed (its roll-up publishes it) but is not added.
+    expect(await c.setMany({ entries: [{ ref: ref('a'), value: 2n }, { ref: ref('b'), value: 5n }], asOfMs: 2, refreshOnly: true })).toEqual({ changed: [true, true] });
+    expect(await c.get([ref('a'), ref('b')])).toEqual([2n, undefined]);
+    expect(c.holds(counterKey(ref('b')))).toBe(false);
+  });
+
   it("clears one namespace's counters and nothing else", async () => {
     const c = new MemoryConvergedCache(10);
     await c.setMany({ entries: [{ ref: ref('a', 'x'), value: 1n }, { ref: ref('b', 'x'), value: 2n }, { ref: ref('a', 'xy'), value: 3n }], asOfMs: 1 });

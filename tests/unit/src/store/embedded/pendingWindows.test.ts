@@ -72,4 +72,18 @@ describe('PendingWindows', () => {
     expect(p.list('n', 5 * W, 2)).toEqual([a, b]);
     expect(p.list('none', Number.MAX_SAFE_INTEGER, 10)).toEqual([]);
   });
+
+  it('with steadyBeforeUs also lists counters still written whose oldest bucket ended by then', () => {
+    const p = new PendingWindows(W);
+    p.note('n', 'steady', 1 * W); // oldest bucket 1, ends at 2W - 1
+    p.note('n', 'steady', 9 * W);
+    p.note('n', 'fresh', 8 * W);
+    p.note('n', 'fresh', 9 * W);
+    p.note('n', 'settled', 2 * W);
+    expect(p.list('n', 5 * W, 100).map((r) => r.name)).toEqual(['settled']);
+    expect(p.list('n', 5 * W, 100, 2 * W - 2).map((r) => r.name)).toEqual(['settled']);
+    expect(p.list('n', 5 * W, 100, 2 * W - 1).map((r) => r.name)).toEqual(['settled', 'steady']);
+    p.settle({ namespace: 'n', name: 'steady' }, 3 * W); // its checkpoint moved: oldest bucket now 9
+    expect(p.list('n', 5 * W, 100, 2 * W - 1).map((r) => r.name)).toEqual(['settled']);
+  });
 });
