@@ -221,6 +221,14 @@ JVM_OPTS+=(
   # no peers to tell about a shutdown (default waits 2 s on stop); peers of a cluster node
   # learn it from gossip
   -Dcassandra.shutdown_announce_in_ms=0
+  # Schema changes in a cluster: a node that misses the coordinator's push (sent once, never
+  # resent: dropped under load, or to a node just restarted) pulls the schema when gossip shows
+  # it another version, but a node up for longer than the migration delay (default 60 s)
+  # postpones that pull by the delay, and retries a failed one on the pull interval (default
+  # 60 s). A DDL on the test cluster then waited over the service's 60 s for agreement (CI,
+  # after the failover suite restarted a node). On loopback nothing gains from waiting.
+  -Dcassandra.migration_delay_ms=1000
+  -Dcassandra.schema_pull_interval_ms=5000
 )
 if [[ -n "$CASSANDRA_JMX_PORT" ]]; then
   JVM_OPTS+=("-Dcassandra.jmx.local.port=$CASSANDRA_JMX_PORT")

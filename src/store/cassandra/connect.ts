@@ -12,8 +12,15 @@ const { types } = cassandra;
 const CONNECT_TIMEOUT_MS = 5000;
 /** The driver's per-request timeout (queries with a tighter bound of their own set it themselves). */
 const READ_TIMEOUT_MS = 12_000;
-/** How long a schema change may take to reach every node before the start fails. */
-const SCHEMA_AGREEMENT_S = 60;
+/**
+ * How long a schema change may take to reach every node before the start fails. Past
+ * Cassandra's own pace on a healthy cluster: a node that missed the coordinator's push (sent
+ * once) pulls the schema only after its migration delay (60 s by default), so agreement can
+ * take a little over a minute with nothing wrong.
+ */
+const SCHEMA_AGREEMENT_S = 150;
+/** After this long without agreement the start says which nodes disagree (then every such interval). */
+const SCHEMA_AGREEMENT_WARN_MS = 15_000;
 
 /**
  * A schema change runs once, on one coordinator: never speculated nor retried on another
@@ -82,8 +89,10 @@ export async function connectClient(opts: CassandraOptions): Promise<cassandra.C
  * the next statement then fails there with "Keyspace ... does not exist" (seen on a loaded
  * 3-node cluster). Throws after SCHEMA_AGREEMENT_S.
  */
-async function awaitSchemaAgreement(client: cassandra.Client, after: string): Promise<void> {
-  const deadline = Date.now() + SCHEMA_AGREEMENT_S * 1000;
+async function awaitSchemaAgreement(client: cassandra.Client, after: string, log: Pick<Logger, 'warn'>): Promise<void> {
+  const start = Date.now();
+  const deadline = start + SCHEMA_AGREEMENT_S * 1000;
+  let nextWarn = start + SCHEMA_AGREEMENT_WARN_MS;
   for (;;) {
     const hosts = client.hosts.values().filter((h) => h.isUp());
     const versions = await Promise.all(
@@ -96,8 +105,13 @@ async function awaitSchemaAgreement(client: cassandra.Client, after: string): Pr
       ),
     );
     if (new Set(versions.filter((v) => v !== undefined)).size <= 1) return;
+    if (Date.now() > nextWarn) {
+      nextWarn += SCHEMA_AGREEMENT_WARN_MS;
+      const byNode = Object.fromEntries(hosts.map((h, i) => [h.address, versions[i] ?? 'no answer']));
+      log.warn({ waitedMs: Date.now() - start, limitS: SCHEMA_AGREEMENT_S, versions: byNode, after: after.split('\n')[0] }, 'cassandra nodes do not agree on the schema yet; waiting');
+    }
     if (Date.now() > deadline) {
-      throw new Error(`the Cassandra nodes did not agree on the schema within ${SCHEMA_AGREEMENT_S} s after: ${after.split('\n')[0]} (${versions.join(', ')})`);
+      throw new Error(`the Cassandra nodes did not agree on the schema within ${SCHEMA_AGREEMENT_S} s after: ${after.split('\n')[0]} (${hosts.map((h, i) => `${h.address}: ${versions[i] ?? 'no answer'}`).join(', ')})`);
     }
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -112,7 +126,7 @@ export async function migrate(client: cassandra.Client, opts: CassandraOptions, 
   const wc = consistency(opts.writeConsistency);
   const ddl = async (cql: string): Promise<void> => {
     await client.execute(cql, [], DDL_OPTIONS);
-    await awaitSchemaAgreement(client, cql);
+    await awaitSchemaAgreement(client, cql, log);
   };
   await ddl(`CREATE KEYSPACE IF NOT EXISTS ${ks} WITH replication = {'class': 'NetworkTopologyStrategy', '${opts.localDataCenter}': ${opts.replicationFactor}}`);
   // Not prepared: a prepared USE is an unqualified statement Cassandra warns about on every connection that already uses the keyspace.
