@@ -20,6 +20,18 @@ const integration = {
 };
 
 /**
+ * `npm test` runs the contract suite a second time over the single Cassandra node, one
+ * instance without Redis (the suites of tests/integration start the embedded store unless
+ * told otherwise; `npm run test:cluster` runs it over the cluster, with Redis).
+ */
+const integrationCassandra = {
+  ...integration,
+  displayName: 'integration-cassandra',
+  testMatch: ['<rootDir>/tests/integration/contract.test.ts'],
+  setupFilesAfterEnv: ['<rootDir>/tests/integration/setup/cassandraStore.ts'],
+};
+
+/**
  * `npm run test:cluster` (scripts/test-cluster.sh sets TEST_CLUSTER=1 and the cluster's
  * contact points): tests/cluster over a 3-node Cassandra at replication factor 3, plus the
  * suites of tests/integration that take their store from the environment, run again over it.
@@ -39,5 +51,5 @@ module.exports = {
   testTimeout: process.env.TEST_CLUSTER === '1' ? 180_000 : 60_000,
   // A global option too: over the cluster, the suites that kill a node run last.
   ...(process.env.TEST_CLUSTER === '1' ? { testSequencer: '<rootDir>/tests/cluster/sequencer.js' } : {}),
-  projects: process.env.TEST_CLUSTER === '1' ? [cluster] : [{ ...common, displayName: 'unit', roots: ['<rootDir>/tests/unit'] }, integration],
+  projects: process.env.TEST_CLUSTER === '1' ? [cluster] : [{ ...common, displayName: 'unit', roots: ['<rootDir>/tests/unit'] }, integration, integrationCassandra],
 };

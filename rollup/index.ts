@@ -28,9 +28,9 @@ export interface RollupDeps {
   /**
    * Whether every write offers its counters (true), or only those someone follows here: read
    * (their converged value is held in `converged`, which must then answer `holds`) or
-   * watched. Only for a process that is the store's one writer with every cache and pub/sub
-   * in its memory (the embedded store without Redis): nobody else can hold or want a
-   * converged value, and a read of a counter not held is exact from the store and offers it
+   * watched. Only for a process with its caches and pub/sub in its memory (no Redis): nobody
+   * else can hold or want its converged values (another instance on the same store rolls up
+   * from the pending marks itself), and a read of a counter not held is exact from the store and offers it
    * (DurableCounters.getCounts). The counters nobody follows are then rolled up by the sweeps
    * alone: once settled, and every STEADY_CHECKPOINT_MS while still written; their roll-ups
    * add nothing to the converged cache. Default true.

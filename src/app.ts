@@ -76,9 +76,10 @@ export async function createApp(config: Config): Promise<App> {
   }
 
   const guard = new OverflowGuard(config.rollup.localCacheSize);
-  // The embedded store's one process, with its caches and pub/sub in memory: nobody
-  // elsewhere reads or watches its counters, so writes offer only those followed here.
-  const rollUnread = !(store.exclusiveWriter && config.redisUrl === undefined && config.redisClusterNodes === undefined);
+  // Caches and pub/sub in this process's memory (no Redis): what another instance reads or
+  // watches is never served from this one's roll-ups (it rolls up from the store's pending
+  // marks itself), so writes offer only the counters followed here.
+  const rollUnread = config.redisUrl !== undefined || config.redisClusterNodes !== undefined;
   const rollup = await createRollup({
     store,
     converged,

@@ -143,8 +143,7 @@ export interface PendingQuery {
   /**
    * Also counters still being written whose oldest pending time bucket ended at or before
    * this, so that the checkpoint of a counter written steadily but rolled up by no write
-   * moves (RollupDeps.rollUnread). A store whose writes always offer their counters may
-   * ignore it (the Cassandra store does: it never runs without those offers).
+   * moves (RollupDeps.rollUnread).
    */
   steadyBeforeUs?: number;
 }

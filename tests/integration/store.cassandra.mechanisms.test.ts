@@ -2,6 +2,7 @@ import cassandra from 'cassandra-driver';
 import { cassandraRequests } from '../../src/metrics';
 import type { CounterEvent } from '../../src/model';
 import type { CassandraStore } from '../../src/store/cassandra/cassandraStore';
+import { LIST_PER_SWEEP } from '../../src/store/cassandra/checkpoints';
 import { eventBucket, partitionId, timeBucket } from '../../src/store/cassandra/layout';
 import { cassandraOptions, dropKeyspace, freshKeyspace, openCassandra } from './helpers/cassandra';
 
@@ -157,10 +158,10 @@ describe('cassandra store: partitions, batched marks, pending confirmation, even
       ({ result, n } = await counted('rollup row read', () => other.listPending(all)));
       expect(result).toEqual(refs);
       expect(n).toBe(0);
-      // the marks of every shard in one query (one node: one replica)
+      // one bounded query per shard
       ({ result, n } = await counted('pending list', () => other.listPending(all)));
       expect(result).toEqual(refs);
-      expect(n).toBe(1);
+      expect(n).toBe(store.settings.pendingShards);
       // k0 caught up by `store`, whose pending delete is lost (a crash between the two):
       // `other` lists it once more (it knows nothing newer), its roll-up read learns the
       // checkpoint, and the next listing deletes the stale mark without a read
@@ -176,6 +177,20 @@ describe('cassandra store: partitions, batched marks, pending confirmation, even
     } finally {
       await other.close();
     }
+  });
+
+  it('lists more marks than one listing reads over the next listings, each shard on from where it stopped', async () => {
+    const pns = 'pmany';
+    await store.createNamespace({ name: pns, mode: 'EVENTUAL', ttlSeconds: null, retentionSeconds: 86400, acceptLimitMs: 5000 });
+    const refs = Array.from({ length: LIST_PER_SWEEP + 300 }, (_, i) => ({ namespace: pns, name: `m${i}` }));
+    await store.append(refs.map((r, i) => ({ ...r, timeUs: T0 + S, eventId: `m${i}`, clear: false, delta: 1n, unique: true })));
+    const all = { namespace: pns, upToUs: Number.MAX_SAFE_INTEGER, limit: 100_000 };
+    const first = await store.listPending(all);
+    expect(first.length).toBeGreaterThan(0);
+    expect(first.length).toBeLessThanOrEqual(LIST_PER_SWEEP);
+    const { result: second, n } = await counted('pending list', () => store.listPending(all));
+    expect(n).toBe(store.settings.pendingShards);
+    expect(new Set([...first, ...second].map((r) => r.name)).size).toBe(refs.length);
   });
 
   it('looks the keys of a bulk append up in a few queries, and answers applied: false for its retry', async () => {

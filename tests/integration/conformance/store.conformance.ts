@@ -275,6 +275,23 @@ export function storeConformance(name: string, factory: StoreFactory): void {
         expect(await store.listPending({ namespace: pns, upToUs: Number.MAX_SAFE_INTEGER, limit: 100 })).toEqual([b, c, d]);
       });
 
+      it('with steadyBeforeUs also lists a counter still written whose pending events have waited that long, until its checkpoint moves', async () => {
+        const pns = `${ns}-s`;
+        const [steady, recent] = [ref(pns), ref(pns)];
+        await store.append([add(steady!, T0 + 1 * S, 1n), add(steady!, T0 + 100 * S, 1n), add(recent!, T0 + 30 * S, 1n)]);
+        const query = { namespace: pns, upToUs: T0 + 50 * S, limit: 100 };
+        expect(await store.listPending(query)).toEqual([recent]);
+        // How long: from the oldest pending event's time (embedded), or from the first listing
+        // that saw the counter still written (Cassandra, whose marks hold the newest write only).
+        await store.listPending({ ...query, steadyBeforeUs: T0 + 40 * S });
+        const later = { namespace: pns, upToUs: T0 + 90 * S, limit: 100, steadyBeforeUs: T0 + 60 * S };
+        expect(await store.listPending(later)).toEqual([recent, steady]);
+        await store.readSnapshots({ refs: [steady!], settleUs: T0 + 45 * S });
+        await store.writeCheckpoints([{ ref: steady!, count: 1n, checkpointUs: T0 + 45 * S }]);
+        expect(await store.listPending(later)).toEqual([recent]);
+        expect(await store.listPending({ ...query, upToUs: Number.MAX_SAFE_INTEGER })).toEqual([recent, steady]);
+      });
+
       it('keeps a counter pending when its mark is newer than a late checkpoint of an older window', async () => {
         const pns = `${ns}-q`;
         const r = ref(pns);
