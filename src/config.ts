@@ -80,6 +80,7 @@ const envSchema = z.object({
   ROLLUP_BATCH_TARGET_MS: int(25, 1),
   ROLLUP_SKEW_MARGIN_MS: int(1000, 0, 600_000),
   ROLLUP_SWEEP_INTERVAL_MS: int(1000, 10),
+  ROLLUP_READ_REFRESH_MS: int(5000, 0, 3_600_000),
   ROLLUP_LOCAL_CACHE_SIZE: int(200_000, 100),
   /** How often events past retention that are checkpointed are deleted (embedded store). */
   ROLLUP_PURGE_INTERVAL_MS: int(600_000, 1000),
@@ -260,6 +261,7 @@ function toConfig(env: z.infer<typeof envSchema>) {
       batchTargetMs: env.ROLLUP_BATCH_TARGET_MS,
       skewMarginMs: env.ROLLUP_SKEW_MARGIN_MS,
       sweepIntervalMs: env.ROLLUP_SWEEP_INTERVAL_MS,
+      readRefreshMs: env.ROLLUP_READ_REFRESH_MS,
       localCacheSize: env.ROLLUP_LOCAL_CACHE_SIZE,
       purgeIntervalMs: env.ROLLUP_PURGE_INTERVAL_MS,
     },

@@ -30,6 +30,7 @@ const options: Config['rollup'] = {
   batchTargetMs: 25,
   skewMarginMs: 1000,
   sweepIntervalMs: 1000,
+  readRefreshMs: 5000,
   localCacheSize: 1000,
   purgeIntervalMs: 60_000,
 };
@@ -187,7 +188,7 @@ describe('createRollup', () => {
       x.rollup.start();
       x.rollup.trigger.notify(ref('a'));
     }
-    await jest.advanceTimersByTimeAsync(options.coalesceMs + options.sweepIntervalMs);
+    await jest.advanceTimersByTimeAsync(options.coalesceMs + options.readRefreshMs);
     for (const x of [exclusive, shared]) x.rollup.trigger.notifyRead(ref('a'));
     expect(exclusive.metrics.rollupOffers.total({ outcome: 'fresh' })).toBe(1);
     expect(shared.metrics.rollupOffers.total({ outcome: 'fresh' })).toBe(0);

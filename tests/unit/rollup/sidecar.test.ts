@@ -256,8 +256,8 @@ describe('RollupSidecar notifyRead', () => {
     expect(s.depth()).toBe(1);
   });
 
-  it('skips a counter rolled up since its last write, for sweepIntervalMs when other writers exist', async () => {
-    const { s, metrics, batches } = setup({ sweepIntervalMs: 1000 });
+  it('skips a counter rolled up since its last write, for readRefreshMs when other writers exist', async () => {
+    const { s, metrics, batches } = setup({ sweepIntervalMs: 100, readRefreshMs: 1000 });
     s.start();
     s.notify(ref('a'));
     await jest.advanceTimersByTimeAsync(25); // rolled up at t=25
@@ -266,7 +266,7 @@ describe('RollupSidecar notifyRead', () => {
     s.notifyRead(ref('a'));
     expect(offers(metrics, 'fresh')).toBe(1);
     expect(s.depth()).toBe(0);
-    await jest.advanceTimersByTimeAsync(1); // t=1025: the roll-up is a sweep interval old
+    await jest.advanceTimersByTimeAsync(1); // t=1025: the roll-up is readRefreshMs old
     s.notifyRead(ref('a'));
     expect(offers(metrics, 'fresh')).toBe(1);
     expect(s.depth()).toBe(1);

@@ -38,6 +38,7 @@ export function setup(over: Partial<SidecarOptions> = {}, route: Router = () => 
     batchMax: 8,
     batchTargetMs: 20,
     sweepIntervalMs: 1000,
+    readRefreshMs: 5000,
     exclusiveStore: false,
     ...over,
   };

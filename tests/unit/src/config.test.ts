@@ -20,7 +20,7 @@ describe('loadConfig', () => {
     expect(c.store).toBe('embedded');
     expect(c.dataDir.endsWith('/data')).toBe(true);
     expect(c.sqliteSynchronous).toBe('FULL');
-    expect(c.rollup).toMatchObject({ queues: 8, queueCapacity: 16384, coalesceMs: 25, skewMarginMs: 1000, sweepIntervalMs: 1000 });
+    expect(c.rollup).toMatchObject({ queues: 8, queueCapacity: 16384, coalesceMs: 25, skewMarginMs: 1000, sweepIntervalMs: 1000, readRefreshMs: 5000 });
     expect(c.cassandra).toMatchObject({ contactPoints: ['127.0.0.1:9042'], localDataCenter: 'datacenter1', keyspace: 'counters' });
     expect(c.redisUrl).toBeUndefined();
   });
