@@ -75,7 +75,8 @@ export async function createApp(config: Config): Promise<App> {
     throw err;
   }
 
-  const guard = new OverflowGuard(config.rollup.localCacheSize);
+  // The store-wide bound only where no other process writes (it grows by this process's adds alone).
+  const guard = new OverflowGuard(config.rollup.localCacheSize, store.exclusiveWriter ? store.countBound : undefined);
   // Caches and pub/sub in this process's memory (no Redis): what another instance reads or
   // watches is never served from this one's roll-ups (it rolls up from the store's pending
   // marks itself), so writes offer only the counters followed here.

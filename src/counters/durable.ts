@@ -48,24 +48,37 @@ export class DurableCounters {
   async add(items: DurableItem[]): Promise<Map<number, WriteResult | CounterError>> {
     const out = new Map<number, WriteResult | CounterError>();
     const keys = items.map((d) => counterKey(d.event));
-    const unreadable = await this.prefetchBases(items, keys);
     const admitted: DurableItem[] = [];
     const tickets: Ticket[] = [];
-    // Checked one after another so that items of this request on the same counter see each
-    // other's deltas as well as those of concurrent requests.
-    for (let j = 0; j < items.length; j++) {
-      const item = items[j]!;
-      const failed = unreadable?.get(item.ns.name);
-      if (failed) {
-        out.set(item.i, failed);
-        continue;
+    // Items whose counter needed no read when the bases were read, but do now: the guard's
+    // store-wide bound grew meanwhile past what admits them (an add near the edge, in this
+    // request or a concurrent one). Read once more, then admitted.
+    let late: number[] = [];
+    for (let round = 0; round < 2; round++) {
+      const todo = round === 0 ? items : late.map((j) => items[j]!);
+      const todoKeys = round === 0 ? keys : late.map((j) => keys[j]!);
+      if (todo.length === 0) break;
+      const unreadable = await this.prefetchBases(todo, todoKeys);
+      const retry: number[] = [];
+      // Checked one after another so that items of this request on the same counter see each
+      // other's deltas as well as those of concurrent requests.
+      for (let t = 0; t < todo.length; t++) {
+        const item = todo[t]!;
+        const failed = unreadable?.get(item.ns.name);
+        if (failed) {
+          out.set(item.i, failed);
+          continue;
+        }
+        try {
+          tickets.push(this.guard.admit(item.ns, item.event, todoKeys[t]));
+          admitted.push(item);
+        } catch (err) {
+          // UNAVAILABLE from admit: nothing known of the counter (COUNT_OVERFLOW is final).
+          if (round === 0 && err instanceof CounterError && err.code === ErrorCode.Unavailable) retry.push(t);
+          else out.set(item.i, unavailable(err));
+        }
       }
-      try {
-        tickets.push(this.guard.admit(item.ns, item.event, keys[j]));
-        admitted.push(item);
-      } catch (err) {
-        out.set(item.i, unavailable(err));
-      }
+      late = retry;
     }
     if (admitted.length === 0) return out;
     const events = admitted.map((d) => d.event);

@@ -7,6 +7,7 @@ const NEAR_EDGE = 1n << 62n;
 const near = (v: bigint): boolean => v >= NEAR_EDGE || v <= -NEAR_EDGE;
 const min = (a: bigint, b: bigint): bigint => (a < b ? a : b);
 const max = (a: bigint, b: bigint): bigint => (a > b ? a : b);
+const abs = (v: bigint): bigint => (v < 0n ? -v : v);
 
 /**
  * What the guard knows of one counter: bounds [lo, hi] of its committed count (every write
@@ -43,9 +44,10 @@ export interface Ticket {
    * What was known of the counter at admission. `release` moves it without looking the
    * counter up again (a cold look-up in up to maxCounters entries once the append is back):
    * while an add is held no other entry can replace it (see `observe`), and one evicted or
-   * forgotten meanwhile is no longer reachable, so moving it changes nothing.
+   * forgotten meanwhile is no longer reachable, so moving it changes nothing. Undefined for
+   * an add admitted on the store-wide bound alone (see OverflowGuard.bound).
    */
-  readonly known: Known;
+  readonly known: Known | undefined;
   readonly epoch: number;
   /** The write was generated at or before a stored clear: it cannot count, nothing is held. */
   readonly void: boolean;
@@ -56,6 +58,13 @@ export interface Mark {
   releasedPos: bigint;
   releasedNeg: bigint;
   clearsReleased: number;
+  /**
+   * The counter was unknown, with the store-wide bound on: the magnitude of the adds admitted
+   * on that bound and released so far (the read may miss those released before it is observed).
+   */
+  unknownAt?: bigint;
+  /** With unknownAt: the clears admitted on the bound alone and released so far. */
+  unknownClears?: number;
 }
 
 /** When an exact count was read: `mark(ref)` taken before the read, and its newest clear. */
@@ -92,6 +101,12 @@ export interface Observation {
  * instances can still push a sum past the edge together; the roll-up then saturates (see
  * rollup/fold.ts clamp).
  *
+ * With a store this process alone writes to, it also keeps a bound on the magnitude of every
+ * count (`bound`: the store's at open, plus the magnitude of every add admitted since, held
+ * or not, stored or not): an add to a counter it knows nothing of is admitted without an
+ * exact read as long as the bound plus the add stays below 2^62. Under addCounts over
+ * 100,000 new counters that read was the first write of each counter's cost.
+ *
  * The methods take the counter's key (`counterKey`) when the caller has it: building and
  * hashing a fresh key string costs ~0.4 µs, and the write path looks a counter up in the
  * guard and the roll-up several times per item.
@@ -99,10 +114,35 @@ export interface Observation {
 export class OverflowGuard {
   private readonly known: ClockMap<Known>;
   private readonly inflight = new Map<string, { pos: bigint; neg: bigint }>();
+  /** Magnitude of the adds admitted on the store-wide bound alone and released (see Mark.unknownAt). */
+  private boundReleased = 0n;
+  /** Clears of counters not known admitted on the bound alone and released. */
+  private boundClears = 0;
+  /** A bound was given: adds admitted on it alone may still be released unseen (see mark). */
+  private readonly boundGiven: boolean;
 
-  /** Only admit and observe (a write, a read of the counter) count as a use of what is known of it. */
-  constructor(maxCounters: number) {
+  /**
+   * Only admit and observe (a write, a read of the counter) count as a use of what is known of
+   * it. `bound`: Store.countBound, only for a store no other process writes to.
+   */
+  constructor(
+    maxCounters: number,
+    private bound?: bigint,
+  ) {
     this.known = new ClockMap(maxCounters);
+    this.boundGiven = bound !== undefined;
+  }
+
+  /** Adds the admitted add's magnitude to the bound; once that reaches 2^62 it is dropped for good (every counter judged on its own). */
+  private grow(delta: bigint): void {
+    if (this.bound === undefined) return;
+    this.bound += abs(delta);
+    if (this.bound >= NEAR_EDGE) this.bound = undefined;
+  }
+
+  /** Whether an add of `delta` to any counter is safe on the store-wide bound alone. */
+  private boundAdmits(delta: bigint): boolean {
+    return this.bound !== undefined && this.bound + abs(delta) < NEAR_EDGE;
   }
 
   /**
@@ -118,7 +158,8 @@ export class OverflowGuard {
   /** A mark to take before an exact read of the counter, for `observe`. */
   mark(ref: CounterRef, key = counterKey(ref)): Mark | undefined {
     const k = this.known.peek(key);
-    return k && { releasedPos: k.releasedPos, releasedNeg: k.releasedNeg, clearsReleased: k.clearsReleased };
+    if (k === undefined) return this.boundGiven ? { releasedPos: 0n, releasedNeg: 0n, clearsReleased: 0, unknownAt: this.boundReleased, unknownClears: this.boundClears } : undefined;
+    return { releasedPos: k.releasedPos, releasedNeg: k.releasedNeg, clearsReleased: k.clearsReleased };
   }
 
   /**
@@ -135,13 +176,18 @@ export class OverflowGuard {
       // A release it may miss is forgotten; and an entry made while an add is held would not
       // be the one that add's release moves (Ticket.known).
       if (this.inflight.has(key)) return;
-      this.known.set(key, { lo: exact, hi: exact, clearUs, epoch: 0, releasedPos: 0n, releasedNeg: 0n, clearsReleased: 0, clears: 0, used: false });
+      // Adds admitted on the bound alone and released since the read began may be missing from
+      // it (they widen it); a clear so released leaves it either world's (it stays unknown).
+      const m = at?.mark;
+      if (m?.unknownAt !== undefined && m.unknownClears !== this.boundClears) return;
+      const slack = m?.unknownAt === undefined ? 0n : this.boundReleased - m.unknownAt;
+      this.known.set(key, { lo: exact - slack, hi: exact + slack, clearUs, epoch: 0, releasedPos: 0n, releasedNeg: 0n, clearsReleased: 0, clears: 0, used: false });
       return;
     }
     k.clearUs = Math.max(k.clearUs, clearUs);
     k.epoch++;
     const m = at === undefined ? this.mark(ref, key)! : at.mark;
-    if (m === undefined || m.clearsReleased !== k.clearsReleased || k.clears > 0) {
+    if (m === undefined || m.unknownAt !== undefined || m.clearsReleased !== k.clearsReleased || k.clears > 0) {
       k.lo = min(k.lo, exact);
       k.hi = max(k.hi, exact);
     } else {
@@ -153,16 +199,18 @@ export class OverflowGuard {
   /**
    * A count from the roll-up. When its read began is unknown, so it cannot narrow what is
    * known (it may miss adds stored here since): it only seeds a counter of which nothing is
-   * known and nothing is in flight.
+   * known and nothing is in flight, and never with the store-wide bound on (adds admitted on
+   * it to a counter not known are released unseen, and one may be missing from the count).
    */
   observeRolledUp(ref: CounterRef, exact: bigint, key = counterKey(ref)): void {
-    if (this.known.has(key) || this.inflight.has(key)) return;
+    if (this.boundGiven || this.known.has(key) || this.inflight.has(key)) return;
     this.observe(ref, exact, undefined, key);
   }
 
   /** Whether the write can only be judged after an exact read of its counter. */
   needsExactBase(event: CounterEvent, key = counterKey(event)): boolean {
     const k = this.known.peek(key);
+    if (k === undefined && this.boundAdmits(event.delta)) return false;
     const f = this.inflight.get(key);
     return k === undefined || near(k.lo) || near(k.hi) || near(event.delta) || (f !== undefined && (near(f.pos) || near(f.neg)));
   }
@@ -173,10 +221,16 @@ export class OverflowGuard {
    */
   admit(ns: NamespaceConfig, event: CounterEvent, key = counterKey(event)): Ticket {
     const k = this.known.get(key);
-    if (k === undefined) throw unavailable(new Error('the overflow check lost its base; retry'));
+    const d = event.delta;
+    if (k === undefined) {
+      if (!this.boundAdmits(d)) throw unavailable(new Error('the overflow check lost its base; retry'));
+      // Held like any add, so that an exact read of the counter meanwhile leaves it unknown (observe).
+      this.grow(d);
+      this.hold(key, d, true);
+      return { event, key, known: undefined, epoch: 0, void: false };
+    }
     if (event.timeUs <= k.clearUs) return { event, key, known: k, epoch: k.epoch, void: true };
     const f = this.inflight.get(key);
-    const d = event.delta;
     if (!inInt64(k.hi + (f?.pos ?? 0n) + max(d, 0n)) || !inInt64(k.lo + (f?.neg ?? 0n) + min(d, 0n))) {
       throw new CounterError(
         ErrorCode.CountOverflow,
@@ -184,6 +238,7 @@ export class OverflowGuard {
         { namespace: ns.name, name: event.name },
       );
     }
+    this.grow(d);
     this.hold(key, d, true);
     return { event, key, known: k, epoch: k.epoch, void: false };
   }
@@ -192,6 +247,10 @@ export class OverflowGuard {
   release(ticket: Ticket, applied: boolean): void {
     const { event, key, known: k } = ticket;
     if (!ticket.void) this.hold(key, event.delta, false);
+    if (k === undefined) {
+      this.boundReleased += abs(event.delta);
+      return;
+    }
     if (!applied || event.timeUs <= k.clearUs) return;
     const d = event.delta;
     if (d > 0n) k.releasedPos += d;
@@ -213,6 +272,8 @@ export class OverflowGuard {
   admitClear(ns: NamespaceConfig, event: CounterEvent, after: bigint): Ticket {
     const key = counterKey(event);
     const k = this.known.get(key);
+    // On the bound: what the clear leaves (stored adds after it, and those in flight) is within it.
+    if (k === undefined && this.bound !== undefined) return { event, key, known: undefined, epoch: 0, void: false };
     if (k === undefined) throw unavailable(new Error('the overflow check lost its base; retry'));
     if (event.timeUs <= k.clearUs) return { event, key, known: k, epoch: k.epoch, void: true }; // covered by a newer clear: changes nothing
     const f = this.inflight.get(key) ?? { pos: 0n, neg: 0n };
@@ -232,6 +293,10 @@ export class OverflowGuard {
 
   /** The admitted clear's append finished; `applied` when it was stored. */
   releaseClear(ticket: Ticket, applied: boolean): void {
+    if (ticket.known === undefined) {
+      if (!ticket.void) this.boundClears++;
+      return;
+    }
     const k = this.known.peek(ticket.key);
     if (ticket.void || k === undefined) return;
     k.clears = Math.max(0, k.clears - 1);

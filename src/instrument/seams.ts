@@ -36,6 +36,7 @@ export function instrumentStore(store: Store, ins: Instrumentation): Store {
   return {
     kind: store.kind,
     exclusiveWriter: store.exclusiveWriter,
+    ...(store.countBound !== undefined ? { countBound: store.countBound } : {}),
     listNamespaces: () => store.listNamespaces(),
     getNamespace: (name) => store.getNamespace(name),
     createNamespace: (ns) => store.createNamespace(ns),

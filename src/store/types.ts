@@ -113,6 +113,12 @@ export interface Store extends NamespaceStore, EventStore {
    * counter rolled up since this process's last write to it is known to be current.
    */
   readonly exclusiveWriter: boolean;
+  /**
+   * A store this process alone writes to (exclusiveWriter) may say how large any count in it
+   * can be as it opens (magnitude, at or above every counter's): the overflow guard then
+   * admits small adds to counters it knows nothing of without reading them first.
+   */
+  readonly countBound?: bigint;
   /** Throws when the backend cannot be reached (readiness). */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -15,7 +15,7 @@ describe.each(['EVENTUAL', 'ACCURATE'] as const)('addCounts in %s mode', (mode) 
   });
   afterAll(() => s.stop());
 
-  it('writes 200 items over 100 new counters with one append and one snapshot read', async () => {
+  it('writes 200 items over 100 new counters with one append and at most one snapshot read', async () => {
     const inputs = Array.from({ length: 200 }, (_, i) => ({ namespace: ns, name: `c${i % 100}`, delta: String(i + 1) }));
     const readsBefore = await metric(s.url, 'counter_store_calls_total', { op: 'readSnapshots' });
     const appendsBefore = await metric(s.url, 'counter_store_calls_total', { op: 'append' });
@@ -27,8 +27,9 @@ describe.each(['EVENTUAL', 'ACCURATE'] as const)('addCounts in %s mode', (mode) 
     expect(r.data!.addCounts.acceptedCount).toBe(200);
     expect(r.data!.addCounts.items.map((it) => it.index)).toEqual(inputs.map((_, i) => i));
     expect(await metric(s.url, 'counter_store_calls_total', { op: 'append' })).toBe(appendsBefore + 1);
-    // The overflow check of 100 counters this instance never saw: one batched read.
-    expect((await metric(s.url, 'counter_store_calls_total', { op: 'readSnapshots' })) - readsBefore).toBe(1);
+    // The overflow check of 100 counters this instance never saw: no read on the embedded
+    // store (its bound on every count admits small adds), one batched read elsewhere.
+    expect((await metric(s.url, 'counter_store_calls_total', { op: 'readSnapshots' })) - readsBefore).toBe(process.env.COUNTER_STORE === 'cassandra' ? 1 : 0);
 
     const q = await s.gql<{ counters: { name: string; count: string }[] }>(
       `query ($names: [String!]!) { counters(namespace: "${ns}", names: $names) { name count } }`,

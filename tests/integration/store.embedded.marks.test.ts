@@ -138,4 +138,26 @@ describe('embedded (SQLite): events by time bucket and the marks', () => {
       await store.close();
     }
   });
+
+  it('opens with a bound on every count: the largest checkpoint plus the magnitudes of the events still marked', async () => {
+    const d = dir();
+    const first = new EmbeddedStore(d, 'NORMAL');
+    try {
+      expect(first.countBound).toBe(1n); // an empty file: nothing but the rounding margin
+      await first.createNamespace(NS);
+      await first.append([add('a', T0 + 1 * S, 40n), add('a', T0 + 2 * S, -60n), add('b', T0 + 1 * S, 7n)]);
+      await first.writeCheckpoints([{ ref: { namespace: 'm', name: 'b' }, count: -300n, checkpointUs: T0 + 10 * S }]);
+    } finally {
+      await first.close();
+    }
+    const second = new EmbeddedStore(d, 'NORMAL');
+    try {
+      // b's checkpoint (|-300|) plus a's events (40 + 60) and b's 7 while its mark is kept
+      // (until a purge): at or above |a| = 20 and |b| = 300 in any case.
+      expect(second.countBound).toBeGreaterThanOrEqual(300n + 100n);
+      expect(second.countBound).toBeLessThanOrEqual(300n + 107n + 2n); // + the rounding margin
+    } finally {
+      await second.close();
+    }
+  });
 });

@@ -87,5 +87,7 @@ it("the roll-up's work is traced apart from the requests that caused it", async 
   const checkpoint = exporter.getFinishedSpans().find((x) => x.name === 'counters.writeCheckpoints')!;
   expect(checkpoint.spanContext().traceId).not.toBe(traceId);
   expect(parentOf(checkpoint)).toBeUndefined();
-  expect(spansOf(traceId).map((x) => x.name).sort()).toEqual(['counters.append', 'counters.readSnapshots', 'mutation'].sort());
+  // The request's own work only: its append (the embedded store's bound on every count spares
+  // the first read of a new counter), not the roll-up's reads and checkpoint write.
+  expect(spansOf(traceId).map((x) => x.name).sort()).toEqual(['counters.append', 'mutation'].sort());
 });

@@ -18,6 +18,7 @@ import { encodeEvents, transferList } from './eventGroup';
 import { GroupCommitter } from './groupCommit';
 import { PendingWindows } from './pendingWindows';
 import { packCheckpoints, packSnapshotQuery, type PurgeCursor, type ReaderOp, type ReaderResults, type WriterOp, type WriterResults } from './protocol';
+import { openingCountBound } from './countBound';
 import { recoverWindows } from './recovery';
 import { lockDataDir } from './processLock';
 import { SnapshotReader } from './snapshots';
@@ -70,6 +71,7 @@ const MARK_PURGE_INTERVAL_MS = 1000;
 export class EmbeddedStore implements Store {
   readonly kind = 'embedded';
   readonly exclusiveWriter = true;
+  readonly countBound: bigint | undefined;
   private readonly db: Database.Database;
   private readonly writer: ThreadClient<WriterOp, WriterResults>;
   private readonly reader: ThreadClient<ReaderOp, ReaderResults>;
@@ -100,6 +102,7 @@ export class EmbeddedStore implements Store {
     this.windows = new PendingWindows(this.bucketUs);
     // Before anything is served: reads and the sweeps rely on the windows being complete.
     recoverWindows(this.db, this.windows);
+    this.countBound = openingCountBound(this.db);
     const options = { file: databaseFile(dataDir), synchronous, writerCacheMb, bucketUs: this.bucketUs };
     this.writer = new ThreadClient('writer', options);
     this.reader = new ThreadClient('reader', options);

@@ -192,3 +192,70 @@ describe('OverflowGuard.forgetNamespace', () => {
     expect(g.bounds(other)).toMatchObject({ lo: 5n, hi: 5n });
   });
 });
+
+describe('OverflowGuard with a store-wide bound (a store only this process writes to)', () => {
+  it('admits an add to a counter it knows nothing of without an exact base while bound + |delta| < 2^62', () => {
+    const g = new OverflowGuard(10, 1000n);
+    expect(g.needsExactBase(ev(5n, 'new'))).toBe(false);
+    const t = g.admit(ns, ev(5n, 'new'));
+    expect(t.known).toBeUndefined();
+    g.release(t, true);
+    expect(g.bounds(ref('new'))).toBeUndefined(); // nothing kept per counter
+    expect(g.needsExactBase(ev(EDGE - 1000n - 5n, 'new'))).toBe(true); // the bound is 1005 now
+    expect(g.needsExactBase(ev(EDGE - 1000n - 6n, 'new'))).toBe(false);
+  });
+
+  it('grows the bound by every add admitted, to known counters too, stored or not', () => {
+    const g = new OverflowGuard(10, 0n);
+    g.observe(ref('k'), 0n);
+    g.release(g.admit(ns, ev(-(EDGE / 2n), 'k')), false);
+    expect(g.needsExactBase(ev(EDGE / 2n - 1n, 'new'))).toBe(false);
+    expect(g.needsExactBase(ev(EDGE / 2n, 'new'))).toBe(true);
+    expect(() => g.admit(ns, ev(EDGE / 2n, 'new'))).toThrow(CounterError); // UNAVAILABLE: read it first
+  });
+
+  it('without a bound, or past it, needs the exact base as before', () => {
+    expect(new OverflowGuard(10).needsExactBase(ev(1n))).toBe(true);
+    expect(new OverflowGuard(10, EDGE - 1n).needsExactBase(ev(1n))).toBe(true);
+  });
+
+  it('widens a counter first read while adds admitted on the bound were released by what they could have missed', () => {
+    const g = new OverflowGuard(10, 0n);
+    const m = g.mark(ref('x'));
+    g.release(g.admit(ns, ev(7n, 'x')), true); // stored while the read ran: maybe not in it
+    g.observe(ref('x'), 100n, { mark: m, clearUs: null });
+    expect(g.bounds(ref('x'))).toEqual({ lo: 93n, hi: 107n, pos: 0n, neg: 0n });
+  });
+
+  it('admits a clear of a counter it knows nothing of on the bound; a read that raced its release leaves the counter unknown', () => {
+    const g = new OverflowGuard(10, 0n);
+    const m = g.mark(ref('c'));
+    const t = g.admitClear(ns, { ...ev(0n, 'c'), clear: true }, 5n);
+    expect(t.known).toBeUndefined();
+    g.releaseClear(t, true);
+    g.observe(ref('c'), 100n, { mark: m, clearUs: null });
+    expect(g.bounds(ref('c'))).toBeUndefined();
+    g.observe(ref('c'), 5n, { mark: g.mark(ref('c')), clearUs: 1 });
+    expect(g.bounds(ref('c'))).toEqual({ lo: 5n, hi: 5n, pos: 0n, neg: 0n });
+  });
+
+  it('drops the bound for good once it reaches 2^62: counters are judged on their own again', () => {
+    const g = new OverflowGuard(10, EDGE - 10n);
+    g.release(g.admit(ns, ev(5n, 'x')), true);
+    expect(g.needsExactBase(ev(1n, 'y'))).toBe(false);
+    g.observe(ref('k'), 0n);
+    g.release(g.admit(ns, ev(20n, 'k')), true); // a known counter's add: the bound passes 2^62
+    expect(g.needsExactBase(ev(1n, 'y'))).toBe(true);
+    expect(g.needsExactBase(ev(1n, 'k'))).toBe(false);
+  });
+
+  it('leaves a counter unknown while an add admitted on the bound is held, and never seeds one from a roll-up', () => {
+    const g = new OverflowGuard(10, 0n);
+    const t = g.admit(ns, ev(3n, 'x'));
+    g.observe(ref('x'), 3n);
+    expect(g.bounds(ref('x'))).toBeUndefined();
+    g.release(t, true);
+    g.observeRolledUp(ref('x'), 3n);
+    expect(g.bounds(ref('x'))).toBeUndefined();
+  });
+});
