@@ -136,7 +136,7 @@ export class EmbeddedStore implements Store {
     // The roll-up's drainers write checkpoints concurrently (8 queues, several batches each in
     // flight): grouped like appends, one commit for all of them, each `rollups` page once.
     this.checkpointer = new GroupCommitter(async (items) => {
-      await this.writer.request({ op: 'checkpoints', items: packCheckpoints(items, (ref) => this.windows.get(ref)?.lastWriteUs ?? 0) });
+      await this.writer.request({ op: 'checkpoints', items: packCheckpoints(items, (ref) => this.windows.lastWriteUs(ref)) });
       return items.map(() => null);
     });
   }

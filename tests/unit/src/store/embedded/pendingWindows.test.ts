@@ -86,4 +86,48 @@ describe('PendingWindows', () => {
     p.settle({ namespace: 'n', name: 'steady' }, 3 * W); // its checkpoint moved: oldest bucket now 9
     expect(p.list('n', 5 * W, 100, 2 * W - 1).map((r) => r.name)).toEqual(['settled']);
   });
+
+  it('keeps exactly the buckets noted and not yet covered, over several words of its bit set (against a set of buckets)', () => {
+    // A seeded walk of notes in any order and checkpoints anywhere, checked after every step
+    // against the plain model: the buckets noted, less those a checkpoint covered whole.
+    let seed = 7;
+    const rnd = (n: number): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+    for (let round = 0; round < 200; round++) {
+      const p = new PendingWindows(W);
+      let model: { last: number; buckets: Set<number> } | undefined;
+      for (let step = 0; step < 40; step++) {
+        if (rnd(4) > 0) {
+          const t = rnd(150) * W + rnd(W);
+          p.note('n', 'a', t);
+          model ??= { last: t, buckets: new Set() };
+          model.last = Math.max(model.last, t);
+          model.buckets.add(bucketOf(t, W));
+        } else {
+          const c = rnd(150 * W);
+          p.settle(a, c);
+          if (model && model.last <= c) model = undefined;
+          else if (model) for (const bk of [...model.buckets]) if (bucketEndUs(bk, W) <= c) model.buckets.delete(bk);
+        }
+        const want = model && { lastWriteUs: model.last, buckets: [...model.buckets].sort((x, y) => x - y) };
+        expect(p.get(a)).toEqual(want);
+        expect(p.lastWriteUs(a)).toBe(model?.last ?? 0);
+        expect(p.floor('n')).toBe(want?.buckets[0]);
+      }
+    }
+  });
+
+  it('settles across word boundaries, and grows downwards past its first word', () => {
+    const p = new PendingWindows(W);
+    for (let s = 100; s < 200; s++) p.note('n', 'a', s * W + 5);
+    expect(p.get(a)!.buckets).toHaveLength(100);
+    p.settle(a, 159 * W + 5); // inside bucket 159: it stays
+    expect(p.get(a)!.buckets[0]).toBe(159);
+    expect(p.floor('n')).toBe(159);
+    p.settle(a, 191 * W); // bucket 191 ends later: the first kept
+    expect(p.get(a)!.buckets).toEqual([191, 192, 193, 194, 195, 196, 197, 198, 199]);
+    p.note('n', 'a', 3 * W);
+    expect(p.get(a)!.buckets.slice(0, 2)).toEqual([3, 191]);
+    expect(p.floor('n')).toBe(3);
+    expect(p.lastWriteUs(a)).toBe(199 * W + 5);
+  });
 });
