@@ -1,4 +1,4 @@
-import type { AddCountInput, MutationResolvers } from './generated/graphql';
+import type { AddCountInput, AddCountsPayloadResolvers, MutationResolvers } from './generated/graphql';
 import type { AddInput } from '../src/counters/types';
 import type { RequestContext } from './context';
 import type { CounterModel } from '../src/model';
@@ -43,14 +43,13 @@ export const Mutation: MutationResolvers = {
     let next = 0;
     const results = inputs.map((i, index) => (permitted[index] ? written[next++]! : forbidden('write', i.namespace)));
     let accepted = 0;
-    const items = results.map((r, index) => {
-      if (r instanceof Error) {
-        return { index, counter: null, applied: false, error: { code: r.code, message: r.message } };
-      }
+    const outcomes = results.map((r) => {
+      if (r instanceof Error) return { code: r.code, message: r.message, failed: true as const };
       accepted++;
-      return { index, counter: afterWrite(ctx, r.counter), applied: r.applied, error: null };
+      afterWrite(ctx, r.counter);
+      return r;
     });
-    return { items, acceptedCount: accepted, rejectedCount: items.length - accepted };
+    return { outcomes, acceptedCount: accepted, rejectedCount: results.length - accepted };
   },
 
   addAndGetCount: async (_p, { input }, ctx) => {
@@ -81,4 +80,14 @@ export const Mutation: MutationResolvers = {
     await ctx.namespaces.delete(name);
     return { name, status: 'DELETING' };
   },
+};
+
+/** The per-item outcomes of addCounts, made into objects only when `items` is selected. */
+export const AddCountsPayload: AddCountsPayloadResolvers = {
+  items: (p) =>
+    p.outcomes.map((o, index) =>
+      'failed' in o
+        ? { index, counter: null, applied: false, error: { code: o.code, message: o.message } }
+        : { index, counter: o.counter, applied: o.applied, error: null },
+    ),
 };

@@ -59,8 +59,13 @@ export interface AddCountsItemModel {
   error: { code: string; message: string } | null;
 }
 
+/**
+ * addCounts' outcome per item in input order (a result, or the item's refusal); the
+ * `items` objects are made only when a client selects them (most bulk writers ask for the
+ * counts alone: 200 objects per request the gc then collects).
+ */
 export interface AddCountsPayloadModel {
-  items: AddCountsItemModel[];
+  outcomes: ({ counter: CounterModel; applied: boolean } | { code: string; message: string; failed: true })[];
   acceptedCount: number;
   rejectedCount: number;
 }

@@ -116,6 +116,14 @@ export class OverflowGuard {
   private readonly inflight = new Map<string, { pos: bigint; neg: bigint }>();
   /** Magnitude of the adds admitted on the store-wide bound alone and released (see Mark.unknownAt). */
   private boundReleased = 0n;
+  /**
+   * Magnitude of the adds admitted on the store-wide bound alone and not released yet. Such an
+   * add is held here, not per counter: an exact read observed while some are in flight may
+   * miss any of them, so what it makes known is widened by all of them (observe). Holding each
+   * in `inflight` was a map entry, an object and two bigints per item of a bulk write over new
+   * counters, which nothing but that observe looked at.
+   */
+  private boundInflight = 0n;
   /** Clears of counters not known admitted on the bound alone and released. */
   private boundClears = 0;
   /** A bound was given: adds admitted on it alone may still be released unseen (see mark). */
@@ -177,10 +185,14 @@ export class OverflowGuard {
       // be the one that add's release moves (Ticket.known).
       if (this.inflight.has(key)) return;
       // Adds admitted on the bound alone and released since the read began may be missing from
-      // it (they widen it); a clear so released leaves it either world's (it stays unknown).
+      // it, and so may those still in flight (to this counter or another: they widen it); a
+      // clear so released leaves it either world's (it stays unknown).
       const m = at?.mark;
       if (m?.unknownAt !== undefined && m.unknownClears !== this.boundClears) return;
-      const slack = m?.unknownAt === undefined ? 0n : this.boundReleased - m.unknownAt;
+      // Known when the read began and evicted since: adds admitted on the bound alone since
+      // then are not counted in the mark, so the read may miss some (it stays unknown).
+      if (this.boundGiven && m !== undefined && m.unknownAt === undefined) return;
+      const slack = (m?.unknownAt === undefined ? 0n : this.boundReleased - m.unknownAt) + this.boundInflight;
       this.known.set(key, { lo: exact - slack, hi: exact + slack, clearUs, epoch: 0, releasedPos: 0n, releasedNeg: 0n, clearsReleased: 0, clears: 0, used: false });
       return;
     }
@@ -224,9 +236,9 @@ export class OverflowGuard {
     const d = event.delta;
     if (k === undefined) {
       if (!this.boundAdmits(d)) throw unavailable(new Error('the overflow check lost its base; retry'));
-      // Held like any add, so that an exact read of the counter meanwhile leaves it unknown (observe).
+      // Held store-wide (boundInflight): an exact read of the counter meanwhile is widened by it.
       this.grow(d);
-      this.hold(key, d, true);
+      this.boundInflight += abs(d);
       return { event, key, known: undefined, epoch: 0, void: false };
     }
     if (event.timeUs <= k.clearUs) return { event, key, known: k, epoch: k.epoch, void: true };
@@ -246,11 +258,13 @@ export class OverflowGuard {
   /** The admitted add's append finished; `applied` when it was stored (not a retry). */
   release(ticket: Ticket, applied: boolean): void {
     const { event, key, known: k } = ticket;
-    if (!ticket.void) this.hold(key, event.delta, false);
     if (k === undefined) {
-      this.boundReleased += abs(event.delta);
+      const m = abs(event.delta);
+      this.boundInflight -= m;
+      this.boundReleased += m;
       return;
     }
+    if (!ticket.void) this.hold(key, event.delta, false);
     if (!applied || event.timeUs <= k.clearUs) return;
     const d = event.delta;
     if (d > 0n) k.releasedPos += d;

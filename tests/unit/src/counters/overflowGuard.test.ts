@@ -249,13 +249,26 @@ describe('OverflowGuard with a store-wide bound (a store only this process write
     expect(g.needsExactBase(ev(1n, 'k'))).toBe(false);
   });
 
-  it('leaves a counter unknown while an add admitted on the bound is held, and never seeds one from a roll-up', () => {
+  it('widens a counter read while adds admitted on the bound are in flight by all of them, and never seeds one from a roll-up', () => {
     const g = new OverflowGuard(10, 0n);
     const t = g.admit(ns, ev(3n, 'x'));
-    g.observe(ref('x'), 3n);
-    expect(g.bounds(ref('x'))).toBeUndefined();
-    g.release(t, true);
-    g.observeRolledUp(ref('x'), 3n);
+    const other = g.admit(ns, ev(-2n, 'y')); // in flight too: the guard cannot tell whose
+    g.observe(ref('x'), 3n, { mark: g.mark(ref('x')), clearUs: null });
+    expect(g.bounds(ref('x'))).toEqual({ lo: -2n, hi: 8n, pos: 0n, neg: 0n });
+    g.release(t, true); // in the read or not: within the bounds either way
+    g.release(other, true);
+    expect(g.bounds(ref('x'))).toEqual({ lo: -2n, hi: 8n, pos: 0n, neg: 0n });
+    g.observeRolledUp(ref('z'), 3n);
+    expect(g.bounds(ref('z'))).toBeUndefined();
+  });
+
+  it('leaves a counter unknown when it was known as its read began and forgotten before the read ended', () => {
+    const g = new OverflowGuard(1, 0n);
+    g.observe(ref('x'), 0n, { mark: g.mark(ref('x')), clearUs: null });
+    const m = g.mark(ref('x')); // a mark of what is known of x
+    g.observe(ref('y'), 0n, { mark: g.mark(ref('y')), clearUs: null }); // evicts x (one entry)
+    g.release(g.admit(ns, ev(4n, 'x')), true); // on the bound: x is unknown now
+    g.observe(ref('x'), 0n, { mark: m, clearUs: null }); // may have missed that add
     expect(g.bounds(ref('x'))).toBeUndefined();
   });
 });

@@ -130,4 +130,30 @@ describe('PendingWindows', () => {
     expect(p.floor('n')).toBe(3);
     expect(p.lastWriteUs(a)).toBe(199 * W + 5);
   });
+
+  it('lists what a sort of every candidate would, for any limit (ties on the time included)', () => {
+    let seed = 11;
+    const rnd = (n: number): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+    for (let round = 0; round < 100; round++) {
+      const p = new PendingWindows(W);
+      const last = new Map<string, number>();
+      const first = new Map<string, number>();
+      for (let i = 0, n = 1 + rnd(300); i < n; i++) {
+        const name = `c${rnd(200)}`;
+        const t = rnd(40) * W + rnd(3) * 7; // few distinct times: many ties
+        p.note('n', name, t);
+        last.set(name, Math.max(last.get(name) ?? t, t));
+        first.set(name, Math.min(first.get(name) ?? t, t));
+      }
+      const upTo = rnd(40) * W;
+      const steady = rnd(2) === 0 ? Number.NEGATIVE_INFINITY : rnd(40) * W;
+      const limit = rnd(250);
+      const want = [...last]
+        .filter(([name, t]) => t <= upTo || bucketEndUs(bucketOf(first.get(name)!, W), W) <= steady)
+        .sort(([an, at], [bn, bt]) => at - bt || (an < bn ? -1 : an > bn ? 1 : 0))
+        .slice(0, limit)
+        .map(([name]) => name);
+      expect(p.list('n', upTo, limit, steady).map((r) => r.name)).toEqual(want);
+    }
+  });
 });
