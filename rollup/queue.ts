@@ -27,11 +27,18 @@ export class CoalescingQueue {
   private readonly urgent = new Map<string, { ref: CounterRef; since: number }>();
   private readonly background = new Map<string, CounterRef>();
   private wake: (() => void) | null = null;
+  /** The drainer waiting for urgent work while only background work waits (see urgentOffered). */
+  private urgentWait: { promise: Promise<void>; resolve: () => void } | undefined;
 
   constructor(readonly capacity: number) {}
 
   get size(): number {
     return this.urgent.size + this.background.size;
+  }
+
+  /** Counters waiting in the urgent lane. */
+  get urgentSize(): number {
+    return this.urgent.size;
   }
 
   /** Whether the counter waits in either lane. */
@@ -51,12 +58,15 @@ export class CoalescingQueue {
       if (lane === 'background') return 'coalesced';
       this.background.delete(key);
       this.urgent.set(key, { ref: waiting, since: now });
+      this.wakeUrgent();
       return 'coalesced';
     }
     if (this.size >= this.capacity) return 'dropped';
     const kept = { namespace: ref.namespace, name: ref.name };
-    if (lane === 'urgent') this.urgent.set(key, { ref: kept, since: now });
-    else this.background.set(key, kept);
+    if (lane === 'urgent') {
+      this.urgent.set(key, { ref: kept, since: now });
+      this.wakeUrgent();
+    } else this.background.set(key, kept);
     if (this.wake) {
       const w = this.wake;
       this.wake = null;
@@ -98,10 +108,28 @@ export class CoalescingQueue {
     return new Promise((r) => (this.wake = r));
   }
 
+  /** Resolves once urgent work waits (at once if some does); one promise for all callers until then. */
+  urgentOffered(): Promise<void> {
+    if (this.urgent.size > 0) return Promise.resolve();
+    if (!this.urgentWait) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => (resolve = r));
+      this.urgentWait = { promise, resolve };
+    }
+    return this.urgentWait.promise;
+  }
+
   /** Wakes a waiting drainer without an item (used on stop). */
   interrupt(): void {
     const w = this.wake;
     this.wake = null;
     w?.();
+    this.wakeUrgent();
+  }
+
+  private wakeUrgent(): void {
+    const u = this.urgentWait;
+    this.urgentWait = undefined;
+    u?.resolve();
   }
 }

@@ -1,6 +1,7 @@
 jest.mock('node:timers/promises', () => jest.requireActual('../fakes').fakeTimersPromises);
 
 import { createRollup, type Rollup, type RollupDeps } from '../../../rollup/index';
+import { BACKGROUND_COALESCE_MS } from '../../../rollup/sidecar';
 import { MemoryConvergedCache } from '../../../src/cache/memory/convergedCache';
 import { msToUs } from '../../../src/clock';
 import type { Config } from '../../../src/config';
@@ -121,10 +122,10 @@ describe('createRollup', () => {
     const { rollup, store, converged, log } = await setup();
     await store.append([add('left', 9n, NOW - 60_000)]);
     rollup.start();
-    await jest.advanceTimersByTimeAsync(options.coalesceMs);
+    await jest.advanceTimersByTimeAsync(BACKGROUND_COALESCE_MS);
     expect(converged.value(ref('left'))).toBe(9n);
-    // rolled up at NOW + coalesceMs: the checkpoint moves to that time's boundary
-    expect(store.rows.get('ev\u0000left')).toMatchObject({ count: 9n, checkpointUs: msToUs(NOW + options.coalesceMs - 6000) });
+    // rolled up at NOW + BACKGROUND_COALESCE_MS (a sweep's offer): the checkpoint moves to that time's boundary
+    expect(store.rows.get('ev\u0000left')).toMatchObject({ count: 9n, checkpointUs: msToUs(NOW + BACKGROUND_COALESCE_MS - 6000) });
     expect(await rollup.pending({ all: true })).toEqual([]);
     expect(log.info).toHaveBeenCalledWith({ counters: 1 }, expect.any(String));
   });
@@ -217,7 +218,7 @@ describe('createRollup', () => {
     rollup.start();
     await jest.advanceTimersByTimeAsync(10); // the start-up sweep queued it
     store.failRead = new Error('store down');
-    await jest.advanceTimersByTimeAsync(20);
+    await jest.advanceTimersByTimeAsync(BACKGROUND_COALESCE_MS);
     expect(metrics.rollupErrors.total()).toBe(1);
     expect(converged.value(ref('a'))).toBeUndefined();
     store.failRead = null;

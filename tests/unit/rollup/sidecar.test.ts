@@ -2,6 +2,7 @@ jest.mock('node:timers/promises', () => jest.requireActual('../fakes').fakeTimer
 
 import { counterKey, type CounterRef } from '../../../src/model';
 import type { Router } from '../../../rollup/router';
+import { BACKGROUND_COALESCE_MS } from '../../../rollup/sidecar';
 import { flushMicrotasks } from '../fakes';
 import { names, offers, ref, setup, useSidecarHooks } from './sidecarSetup';
 
@@ -270,6 +271,22 @@ describe('RollupSidecar notifyRead', () => {
     s.notifyRead(ref('a'));
     expect(offers(metrics, 'fresh')).toBe(1);
     expect(s.depth()).toBe(1);
+    // A refresh nobody waits for: background work, taken once BACKGROUND_COALESCE_MS gathered it.
+    await jest.advanceTimersByTimeAsync(BACKGROUND_COALESCE_MS - 1);
+    expect(batches).toEqual([['a']]);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(batches).toEqual([['a'], ['a']]);
+  });
+
+  it('cuts the gathering of background work short when urgent work arrives', async () => {
+    const { s, pending, batches } = setup({ batchMin: 8 });
+    pending.mockResolvedValueOnce([ref('swept')]);
+    s.start();
+    await jest.advanceTimersByTimeAsync(100);
+    expect(batches).toEqual([]);
+    s.notify(ref('written')); // the drainer woke coalesceMs ago and more: it takes both at once
+    await jest.advanceTimersByTimeAsync(0);
+    expect(batches).toEqual([['written', 'swept']]);
   });
 
   it('with an exclusive store, a rolled-up counter stays fresh until its next write', async () => {
@@ -389,6 +406,8 @@ describe('RollupSidecar sweeps', () => {
     expect(pending).toHaveBeenCalledTimes(1);
     expect(pending).toHaveBeenCalledWith({ all: true });
     await jest.advanceTimersByTimeAsync(25);
+    expect(batches).toEqual([]); // background work gathers longer
+    await jest.advanceTimersByTimeAsync(BACKGROUND_COALESCE_MS - 25);
     expect(batches).toEqual([['x', 'y']]);
     expect(log.info).toHaveBeenCalledWith({ counters: 2 }, expect.any(String));
   });
@@ -423,7 +442,7 @@ describe('RollupSidecar sweeps', () => {
     await flushMicrotasks();
     expect(log.warn).toHaveBeenCalledWith({ err: expect.any(Error) }, 'roll-up sweep failed; retrying on the next interval');
     pending.mockResolvedValueOnce([ref('a')]);
-    await jest.advanceTimersByTimeAsync(125);
+    await jest.advanceTimersByTimeAsync(100 + BACKGROUND_COALESCE_MS);
     expect(batches).toEqual([['a']]);
   });
 
