@@ -27,8 +27,8 @@ export class CoalescingQueue {
   private readonly urgent = new Map<string, { ref: CounterRef; since: number }>();
   private readonly background = new Map<string, CounterRef>();
   private wake: (() => void) | null = null;
-  /** The drainer waiting for urgent work while only background work waits (see urgentOffered). */
-  private urgentWait: { promise: Promise<void>; resolve: () => void } | undefined;
+  /** The drainer waiting for urgent work while only background work waits (see onUrgent). */
+  private urgentWaiter: (() => void) | undefined;
 
   constructor(readonly capacity: number) {}
 
@@ -108,15 +108,20 @@ export class CoalescingQueue {
     return new Promise((r) => (this.wake = r));
   }
 
-  /** Resolves once urgent work waits (at once if some does); one promise for all callers until then. */
-  urgentOffered(): Promise<void> {
-    if (this.urgent.size > 0) return Promise.resolve();
-    if (!this.urgentWait) {
-      let resolve!: () => void;
-      const promise = new Promise<void>((r) => (resolve = r));
-      this.urgentWait = { promise, resolve };
+  /**
+   * Calls wake once urgent work waits (at once if some does), unless the returned function
+   * was called first. One waiter at a time, the queue's drainer: a pause for background work
+   * that ends by its timer cancels, so nothing piles up while urgent work never comes.
+   */
+  onUrgent(wake: () => void): () => void {
+    if (this.urgent.size > 0) {
+      wake();
+      return () => {};
     }
-    return this.urgentWait.promise;
+    this.urgentWaiter = wake;
+    return () => {
+      if (this.urgentWaiter === wake) this.urgentWaiter = undefined;
+    };
   }
 
   /** Wakes a waiting drainer without an item (used on stop). */
@@ -128,8 +133,8 @@ export class CoalescingQueue {
   }
 
   private wakeUrgent(): void {
-    const u = this.urgentWait;
-    this.urgentWait = undefined;
-    u?.resolve();
+    const w = this.urgentWaiter;
+    this.urgentWaiter = undefined;
+    w?.();
   }
 }

@@ -291,7 +291,7 @@ export class RollupSidecar implements RollupTrigger {
             await this.pause(left);
             break;
           }
-          await Promise.race([this.pause(left), q.urgentOffered()]);
+          await this.pauseUnlessUrgent(left, q);
         }
       }
       while (writing.size >= WRITES_IN_FLIGHT) await Promise.race(writing);
@@ -359,6 +359,27 @@ export class RollupSidecar implements RollupTrigger {
       if (!failed && lastFull && ms >= 1) await this.pause(Math.min(ms, 1000));
     }
     await Promise.all(writing);
+  }
+
+  /**
+   * Sleeps ms, or less when urgent work reaches q or stop() aborts; leaves no timer, listener
+   * or waiter behind either way (a race of pause() and a promise left the timer and its abort
+   * listener until the timer ran: eleven at once tripped Node's listener-leak warning).
+   */
+  private pauseUnlessUrgent(ms: number, q: CoalescingQueue): Promise<void> {
+    return new Promise((resolve) => {
+      const signal = this.abort.signal;
+      let cancel = (): void => {};
+      const done = (): void => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        cancel();
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      signal.addEventListener('abort', done, { once: true });
+      cancel = q.onUrgent(done);
+    });
   }
 
   /** Sleeps ms, or less when stop() aborts. */

@@ -225,4 +225,28 @@ describe('CoalescingQueue lanes', () => {
     q.take(10, again);
     expect(again).toEqual([NaN]);
   });
+
+  it('onUrgent wakes its waiter on urgent work only (a move from the background lane too), at once if some waits, never once cancelled', () => {
+    const q = new CoalescingQueue(10);
+    const woken: string[] = [];
+    q.onUrgent(() => woken.push('first'));
+    q.offer('ns\u0000bg', ref('bg'), 'background');
+    expect(woken).toEqual([]);
+    q.offer('ns\u0000bg', ref('bg'), 'urgent'); // moved to the urgent lane
+    expect(woken).toEqual(['first']);
+    q.offer('ns\u0000x', ref('x'), 'urgent');
+    expect(woken).toEqual(['first']); // woken once
+    q.onUrgent(() => woken.push('at once'));
+    expect(woken).toEqual(['first', 'at once']);
+    q.take(10);
+    const cancel = q.onUrgent(() => woken.push('cancelled'));
+    cancel();
+    offer(q, 'y');
+    expect(woken).toEqual(['first', 'at once']);
+    q.take(10);
+    q.onUrgent(() => woken.push('stopped'));
+    expect(woken).toEqual(['first', 'at once']);
+    q.interrupt();
+    expect(woken).toEqual(['first', 'at once', 'stopped']);
+  });
 });
