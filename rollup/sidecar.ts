@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../src/logger';
 import type { Metrics } from '../src/metrics';
@@ -111,6 +112,8 @@ export class RollupSidecar implements RollupTrigger {
     private readonly followed?: (key: string) => boolean,
   ) {
     this.queues = Array.from({ length: opts.queues }, () => new CoalescingQueue(opts.queueCapacity));
+    // One pause at a time per drainer (the hashed queues' and the watched lane's) listens to it.
+    setMaxListeners(opts.queues + 2, this.abort.signal);
     this.batchSize = this.queues.map(() => opts.batchMin);
   }
 
