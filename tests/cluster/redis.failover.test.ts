@@ -52,7 +52,7 @@ beforeAll(async () => {
     up[ns] = await countersOn(probe, prefix, ns, victim, false, 3);
   }
   await waitFor(async () => (await b.gql(COUNT, { namespace: 'acc', name: 'x' })).errors === undefined, 40_000, 200);
-}, 90_000);
+}, 180_000); // past the service's schema-agreement wait (150 s, src/store/cassandra/connect.ts)
 
 afterAll(async () => {
   if (killed) await clusterScript('restart', String(victim)); // leave the cluster whole for the next suite
