@@ -3,7 +3,9 @@
  * query text, same variables), the workloads, the per-request body builders the load agent
  * uses, and the seeding of counters before a read workload.
  */
-export const ADD = 'mutation Add($i: AddCountInput!) { addCount(input: $i) { applied } }';
+/** addCount with a payload selection: `applied` by default (whether the write was a retry). */
+export const addQuery = (select = 'applied'): string => `mutation Add($i: AddCountInput!) { addCount(input: $i) { ${select} } }`;
+export const ADD = addQuery();
 export const BULK = 'mutation AddMany($is: [AddCountInput!]!) { addCounts(inputs: $is) { acceptedCount rejectedCount } }';
 export const GET = 'query Get($ns: String!, $n: String!) { counter(namespace: $ns, name: $n) { count } }';
 export const SUB = 'subscription Watch($ns: String!, $n: String!) { counterUpdated(namespace: $ns, name: $n) { count } }';
@@ -24,6 +26,8 @@ export interface WorkloadSpec {
   batch: number;
   /** Share of reads in a mixed workload (0..1). */
   readShare: number;
+  /** The addCount payload selection (default `applied`; see addQuery). */
+  select?: string;
 }
 
 /** A workload in the bench namespace. */
@@ -55,9 +59,10 @@ export function bodyMaker(spec: WorkloadSpec): () => Body {
     delta: '1',
     idempotencyToken: { token: prefix + (seq++).toString(36), generationTime: now },
   });
+  const addText = addQuery(spec.select);
   const add = (): Body => {
     const name = pickWrite();
-    return { body: JSON.stringify({ query: ADD, variables: { i: item(name, new Date().toISOString()) } }), writes: [name] };
+    return { body: JSON.stringify({ query: addText, variables: { i: item(name, new Date().toISOString()) } }), writes: [name] };
   };
   const read = (): Body => ({ body: JSON.stringify({ query: GET, variables: { ns, n: pickRead() } }), writes: [] });
   switch (spec.kind) {

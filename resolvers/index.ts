@@ -7,7 +7,7 @@ import type { Resolvers } from './generated/graphql';
 import { DateTimeScalar, LongScalar } from '../src/scalars';
 import { Counter, Namespace } from './counter';
 import { guardEntities } from './entities';
-import { AddCountsPayload, Mutation } from './mutation';
+import { AddCountPayload, AddCountsItem, AddCountsPayload, Mutation } from './mutation';
 import { Query } from './query';
 import { Subscription } from './subscription';
 
@@ -30,6 +30,8 @@ export const resolvers: Resolvers = {
   DateTime: DateTimeScalar,
   Query,
   Mutation,
+  AddCountPayload,
+  AddCountsItem,
   AddCountsPayload,
   Subscription,
   Counter,

@@ -1,9 +1,10 @@
-import type { AddCountInput, AddCountsPayloadResolvers, MutationResolvers } from './generated/graphql';
+import type { AddCountInput, AddCountPayloadResolvers, AddCountsItemResolvers, AddCountsPayloadResolvers, MutationResolvers } from './generated/graphql';
 import type { AddInput } from '../src/counters/types';
 import type { RequestContext } from './context';
 import type { CounterModel } from '../src/model';
 import { forbidden } from '../src/auth/errors';
 import { allowed, requireAnyScope, requireScope } from './access';
+import { appliedAsked, selects } from './selection';
 
 const toAdd = (i: AddCountInput): AddInput => ({
   namespace: i.namespace,
@@ -24,10 +25,14 @@ function afterWrite(ctx: RequestContext, c: CounterModel): CounterModel {
   return c;
 }
 
+/**
+ * Whether a write was a retry is computed only for an operation that selects `applied`: on
+ * Cassandra it costs a read of the event row per write, and most writers never ask.
+ */
 export const Mutation: MutationResolvers = {
-  addCount: async (_p, { input }, ctx) => {
+  addCount: async (_p, { input }, ctx, info) => {
     requireScope(ctx, 'write', input.namespace);
-    const r = await ctx.service.add(toAdd(input));
+    const r = await ctx.service.add(toAdd(input), { applied: selects(info, ['applied']) });
     return { counter: afterWrite(ctx, r.counter), applied: r.applied };
   },
 
@@ -36,10 +41,13 @@ export const Mutation: MutationResolvers = {
    * against its own namespace, and an item outside the caller's scopes is refused alone
    * (ItemError FORBIDDEN, nothing written for it), like any other per-item refusal.
    */
-  addCounts: async (_p, { inputs }, ctx) => {
+  addCounts: async (_p, { inputs }, ctx, info) => {
     requireAnyScope(ctx, 'write');
     const permitted = inputs.map((i) => allowed(ctx, 'write', i.namespace));
-    const written = await ctx.service.addMany(inputs.filter((_, i) => permitted[i]).map(toAdd));
+    const written = await ctx.service.addMany(
+      inputs.filter((_, i) => permitted[i]).map(toAdd),
+      { applied: selects(info, ['items', 'applied']) },
+    );
     let next = 0;
     const results = inputs.map((i, index) => (permitted[index] ? written[next++]! : forbidden('write', i.namespace)));
     let accepted = 0;
@@ -54,7 +62,7 @@ export const Mutation: MutationResolvers = {
 
   addAndGetCount: async (_p, { input }, ctx) => {
     requireScope(ctx, 'write', input.namespace);
-    return afterWrite(ctx, await ctx.service.addAndGet(toAdd(input)));
+    return afterWrite(ctx, await ctx.service.addAndGet(toAdd(input), { applied: false }));
   },
 
   clearCount: async (_p, { input }, ctx) => {
@@ -90,4 +98,12 @@ export const AddCountsPayload: AddCountsPayloadResolvers = {
         ? { index, counter: null, applied: false, error: { code: o.code, message: o.message } }
         : { index, counter: o.counter, applied: o.applied, error: null },
     ),
+};
+
+export const AddCountPayload: AddCountPayloadResolvers = {
+  applied: (p) => appliedAsked(p.applied),
+};
+
+export const AddCountsItem: AddCountsItemResolvers = {
+  applied: (p) => appliedAsked(p.applied),
 };

@@ -38,7 +38,7 @@ export function createMetrics() {
     }),
     writes: new Counter({
       name: 'counter_writes_total',
-      help: 'Accepted writes by mode and outcome (applied, duplicate of an earlier token, or superseded: a BEST_EFFORT add at or before a clear).',
+      help: 'Accepted writes by mode and outcome (applied, duplicate of an earlier token, unchecked: stored without looking for an earlier copy, superseded: a BEST_EFFORT add at or before a clear, unconfirmed).',
       labelNames: ['mode', 'outcome'] as const,
       registers: [registry],
     }),

@@ -47,15 +47,16 @@ export function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<s
   return groups;
 }
 
+/** `applied` is undefined when the operation did not select it (the store did not look). */
 export interface AddCountPayloadModel {
   counter: CounterModel;
-  applied: boolean;
+  applied: boolean | undefined;
 }
 
 export interface AddCountsItemModel {
   index: number;
   counter: CounterModel | null;
-  applied: boolean;
+  applied: boolean | undefined;
   error: { code: string; message: string } | null;
 }
 
@@ -65,7 +66,7 @@ export interface AddCountsItemModel {
  * counts alone: 200 objects per request the gc then collects).
  */
 export interface AddCountsPayloadModel {
-  outcomes: ({ counter: CounterModel; applied: boolean } | { code: string; message: string; failed: true })[];
+  outcomes: ({ counter: CounterModel; applied: boolean | undefined } | { code: string; message: string; failed: true })[];
   acceptedCount: number;
   rejectedCount: number;
 }
@@ -87,6 +88,12 @@ export interface CounterEvent extends CounterRef {
    * its key, so a store need not look for an earlier copy of it (nor keep its key for one).
    */
   unique?: true;
+  /**
+   * Nobody asks whether this write is a retry (the client did not select `applied`): a store
+   * may write it without looking for an earlier copy, and then answers `applied` undefined.
+   * The count is exact either way (a retry rewrites the same key).
+   */
+  unasked?: true;
 }
 
 export const INT64_MAX = (1n << 63n) - 1n;

@@ -5,7 +5,7 @@ import type { ConvergedCache } from '../cache/types';
 import { CounterError, ErrorCode, unavailable } from '../errors';
 import type { Metrics } from '../metrics';
 import { counterKey, counterOf, type CounterEvent, type CounterRef, type NamespaceConfig } from '../model';
-import type { CounterSnapshot, EventStore } from '../store/types';
+import type { AppendResult, CounterSnapshot, EventStore } from '../store/types';
 import type { OverflowGuard, Ticket } from './overflowGuard';
 import type { WriteResult } from './types';
 
@@ -82,7 +82,7 @@ export class DurableCounters {
     }
     if (admitted.length === 0) return out;
     const events = admitted.map((d) => d.event);
-    let results: { applied: boolean }[];
+    let results: AppendResult[];
     try {
       results = await this.store.append(events);
     } catch (err) {
@@ -99,7 +99,7 @@ export class DurableCounters {
     // proves nothing: the write is not acknowledged (UNAVAILABLE, "unconfirmed").
     const answeredMs = Date.now();
     // The write metric once per mode and outcome, not per item (a labelled inc hashes its labels).
-    const tally = new Map<NamespaceConfig['mode'], [applied: number, duplicate: number, unconfirmed: number]>();
+    const tally = new Map<NamespaceConfig['mode'], [applied: number, duplicate: number, unconfirmed: number, unchecked: number]>();
     const admittedKeys = new Array<string>(admitted.length);
     for (let j = 0; j < admitted.length; j++) {
       const { i, ns, event } = admitted[j]!;
@@ -110,8 +110,8 @@ export class DurableCounters {
       const settlesMs = settlesAtMs(ns, this.skewMarginMs, event.timeUs);
       const late = answeredMs > settlesMs;
       let t = tally.get(ns.mode);
-      if (t === undefined) tally.set(ns.mode, (t = [0, 0, 0]));
-      t[late ? 2 : applied ? 0 : 1]++;
+      if (t === undefined) tally.set(ns.mode, (t = [0, 0, 0, 0]));
+      t[late ? 2 : applied === undefined ? 3 : applied ? 0 : 1]++;
       out.set(
         i,
         late
@@ -124,8 +124,9 @@ export class DurableCounters {
       );
     }
     this.rollup.notifyMany(events, admittedKeys);
-    for (const [mode, [applied, duplicate, unconfirmed]] of tally) {
+    for (const [mode, [applied, duplicate, unconfirmed, unchecked]] of tally) {
       if (applied > 0) this.metrics.writes.inc({ mode, outcome: 'applied' }, applied);
+      if (unchecked > 0) this.metrics.writes.inc({ mode, outcome: 'unchecked' }, unchecked);
       if (duplicate > 0) this.metrics.writes.inc({ mode, outcome: 'duplicate' }, duplicate);
       if (unconfirmed > 0) this.metrics.writes.inc({ mode, outcome: 'unconfirmed' }, unconfirmed);
     }
@@ -143,13 +144,14 @@ export class DurableCounters {
     const [snap] = await this.store.readSnapshots({ refs: [event], settleUs: event.timeUs });
     this.guard.observe(event, fold(snap!).exact, { mark, clearUs: newestClearUs(snap!) });
     const ticket = this.guard.admitClear(ns, event, countAfterClear(snap!, event.timeUs));
-    let result: { applied: boolean } | undefined;
+    // A clear is never `unasked`: the store always answers whether it was a retry.
+    let result: AppendResult | undefined;
     try {
       [result] = await this.store.append([event]);
     } finally {
-      this.guard.releaseClear(ticket, result?.applied ?? false);
+      this.guard.releaseClear(ticket, result?.applied === true);
     }
-    this.metrics.writes.inc({ mode: ns.mode, outcome: result!.applied ? 'applied' : 'duplicate' });
+    this.metrics.writes.inc({ mode: ns.mode, outcome: result!.applied === false ? 'duplicate' : 'applied' });
     this.rollup.notify(event);
     const [count] = await this.exactCounts(ns, [event]);
     return { counter: counterOf(ns, event.name, count!), applied: result!.applied };

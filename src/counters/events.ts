@@ -17,7 +17,8 @@ export class EventFactory {
   make(
     ns: NamespaceConfig,
     input: { name: string; idempotencyToken?: TokenInput | null | undefined },
-    write: { clear: boolean; delta: bigint },
+    /** `unasked`: nobody asks whether the write is a retry (see CounterEvent.unasked). */
+    write: { clear: boolean; delta: bigint; unasked?: boolean },
     nowMs = Date.now(),
   ): CounterEvent {
     checkName('name', input.name);
@@ -26,7 +27,9 @@ export class EventFactory {
     if (token) {
       checkToken(token.token);
       checkGenerationTime(token.generationTime, ns, nowMs);
-      return { namespace: ns.name, name: input.name, timeUs: msToUs(token.generationTime.getTime()), eventId: token.token, clear, delta };
+      const event: CounterEvent = { namespace: ns.name, name: input.name, timeUs: msToUs(token.generationTime.getTime()), eventId: token.token, clear, delta };
+      if (write.unasked) event.unasked = true;
+      return event;
     }
     return { namespace: ns.name, name: input.name, timeUs: nowUs(), eventId: `~${this.instanceId}.${(this.seq++).toString(36)}`, clear, delta, unique: true };
   }

@@ -255,8 +255,13 @@ export class OverflowGuard {
     return { event, key, known: k, epoch: k.epoch, void: false };
   }
 
-  /** The admitted add's append finished; `applied` when it was stored (not a retry). */
-  release(ticket: Ticket, applied: boolean): void {
+  /**
+   * The admitted add's append finished: `applied` true when it was stored (not a retry),
+   * false when it was a retry or not stored, undefined when stored without looking for an
+   * earlier copy (the client did not ask): then it may or may not have counted before, so it
+   * only widens the bounds.
+   */
+  release(ticket: Ticket, applied: boolean | undefined): void {
     const { event, key, known: k } = ticket;
     if (k === undefined) {
       const m = abs(event.delta);
@@ -265,11 +270,11 @@ export class OverflowGuard {
       return;
     }
     if (!ticket.void) this.hold(key, event.delta, false);
-    if (!applied || event.timeUs <= k.clearUs) return;
+    if (applied === false || event.timeUs <= k.clearUs) return;
     const d = event.delta;
     if (d > 0n) k.releasedPos += d;
     else k.releasedNeg += d;
-    if (ticket.epoch === k.epoch && k.clears === 0) {
+    if (applied && ticket.epoch === k.epoch && k.clears === 0) {
       k.lo += d;
       k.hi += d;
     } else {

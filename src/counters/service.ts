@@ -5,7 +5,7 @@ import type { BestEffortCounters } from './bestEffort';
 import type { DurableCounters, DurableItem } from './durable';
 import { EventFactory } from './events';
 import type { Watcher } from './watch';
-import type { AddInput, ClearInput, WriteResult } from './types';
+import type { AddInput, AddOptions, ClearInput, WriteResult } from './types';
 import { checkName } from '../validate';
 
 /**
@@ -27,8 +27,8 @@ export class CounterService {
   ) {}
 
   /** AddCount. */
-  async add(input: AddInput): Promise<WriteResult> {
-    const [r] = await this.addMany([input]);
+  async add(input: AddInput, options: AddOptions = {}): Promise<WriteResult> {
+    const [r] = await this.addMany([input], options);
     if (r instanceof Error) throw r;
     return r!;
   }
@@ -38,7 +38,8 @@ export class CounterService {
    * one append (one group commit). Returns, in input order, a result or the item's refusal;
    * a refused item changes nothing, and the others keep their own outcome.
    */
-  async addMany(inputs: AddInput[]): Promise<(WriteResult | CounterError)[]> {
+  async addMany(inputs: AddInput[], options: AddOptions = {}): Promise<(WriteResult | CounterError)[]> {
+    const unasked = options.applied === false;
     const out: (WriteResult | CounterError)[] = new Array(inputs.length);
     const durable: DurableItem[] = [];
     const cached: Promise<void>[] = [];
@@ -47,7 +48,7 @@ export class CounterService {
       const input = inputs[i]!;
       try {
         const ns = this.namespaces.cached(input.namespace) ?? (await this.namespaces.require(input.namespace));
-        const event = this.events.make(ns, input, { clear: false, delta: input.delta }, nowMs);
+        const event = this.events.make(ns, input, { clear: false, delta: input.delta, unasked }, nowMs);
         if (ns.mode === 'BEST_EFFORT') {
           cached.push(
             this.bestEffort.add(ns, event, input.idempotencyToken).then(
@@ -68,8 +69,8 @@ export class CounterService {
   }
 
   /** AddAndGetCount: the returned count includes this add, in every mode. */
-  async addAndGet(input: AddInput): Promise<CounterModel> {
-    const r = await this.add(input);
+  async addAndGet(input: AddInput, options: AddOptions = {}): Promise<CounterModel> {
+    const r = await this.add(input, options);
     if (r.counter.count !== undefined) return r.counter;
     const ns = await this.namespaces.require(r.counter.namespace);
     const [count] = await this.durable.exactCounts(ns, [r.counter]);

@@ -22,6 +22,15 @@ export interface ClearInput {
 
 export interface WriteResult {
   counter: CounterModel;
-  /** False for a retry of a token already applied. */
-  applied: boolean;
+  /** False for a retry of a token already applied; undefined when not asked (see AddOptions). */
+  applied: boolean | undefined;
+}
+
+/** What a writer asks of an add beyond storing it. */
+export interface AddOptions {
+  /**
+   * Whether the result must say if the write was a retry (`applied`). False lets a store skip
+   * the look-up (on Cassandra, a read of the event row per write); default true.
+   */
+  applied?: boolean;
 }

@@ -70,8 +70,11 @@ export interface CounterSnapshot {
 }
 
 export interface AppendResult {
-  /** False when the event's idempotency key was already stored (a retry); the store is unchanged. */
-  applied: boolean;
+  /**
+   * False when the event's idempotency key was already stored (a retry); the store is
+   * unchanged. Undefined when the store did not look (an `unasked` event it wrote blind).
+   */
+  applied: boolean | undefined;
 }
 
 export interface EventStore {

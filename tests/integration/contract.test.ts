@@ -99,6 +99,25 @@ describe.each(MODES)('%s', (mode) => {
     expect(r.addCount.counter).toEqual({ namespace: ns, name: c, mode });
   });
 
+  it('a retry counts once whether or not its writer selects applied; one that selects it after ones that did not says false', async () => {
+    const c = uniq();
+    const tok = token();
+    const input = { namespace: ns, name: c, delta: 4, idempotencyToken: tok };
+    // `applied` not selected: the store need not look for an earlier copy (on Cassandra no read at all)
+    for (let i = 0; i < 3; i++) ok(await s.gql(`mutation ($input: AddCountInput!) { addCount(input: $input) { counter { name } } }`, { input }));
+    const bulk = ok(
+      await s.gql<{ addCounts: { acceptedCount: number } }>(`mutation ($is: [AddCountInput!]!) { addCounts(inputs: $is) { acceptedCount } }`, { is: [input, input] }),
+    );
+    expect(bulk.addCounts.acceptedCount).toBe(2);
+    expect(ok(await addGet(ns, c, 4, tok)).addAndGetCount.count).toBe('4');
+    expect(ok(await add(ns, c, 4, tok)).addCount.applied).toBe(false);
+    const items = ok(
+      await s.gql<{ addCounts: { items: { applied: boolean }[] } }>(`mutation ($is: [AddCountInput!]!) { addCounts(inputs: $is) { items { applied } } }`, { is: [input] }),
+    );
+    expect(items.addCounts.items).toEqual([{ applied: false }]);
+    await expectCount(mode, ns, c, '4');
+  });
+
   it('addAndGetCount returns a count that includes this add (read-your-write)', async () => {
     const c = uniq();
     let total = 0n;

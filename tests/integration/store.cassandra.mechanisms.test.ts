@@ -11,10 +11,11 @@ import { cassandraOptions, dropKeyspace, freshKeyspace, openCassandra } from './
  * only the events partitions written since the checkpoint), the marks written per counter and
  * partition and group-committed in shared batches (still complete for a process that knows
  * nothing of them, as after a crash), listPending confirming only the marks this process
- * knows nothing about, and `applied` answered from grouped lookups in `event_keys` (none for
- * an event made without a client's token, which no retry can repeat).
+ * knows nothing about, and `applied` answered from the event row itself, read only for an
+ * event whose writer asks (none for an `unasked` one, nor for one made without a client's
+ * token, which no retry can repeat).
  */
-describe('cassandra store: partitions, batched marks, pending confirmation, event keys', () => {
+describe('cassandra store: partitions, batched marks, pending confirmation, applied lookups', () => {
   const keyspace = freshKeyspace();
   const S = 1_000_000;
   // On a 60 s time bucket's start (the store below is opened with 60 s buckets): the events of
@@ -193,18 +194,16 @@ describe('cassandra store: partitions, batched marks, pending confirmation, even
     expect(new Set([...first, ...second].map((r) => r.name)).size).toBe(refs.length);
   });
 
-  it('looks the keys of a bulk append up in a few queries, and answers applied: false for its retry', async () => {
+  it('answers applied from the event rows in grouped lookups, and a retry found is not written again', async () => {
     const name = 'bulk';
     const events = Array.from({ length: 200 }, (_, i) => add(`${name}${i % 50}`, T0 + 20 * S, i % 4));
-    const { result, n } = await counted('key lookup', () => store.append(events));
-    expect(result.every((r) => r.applied)).toBe(true);
-    // one second of event time: the 200 keys over 8 shards in a few lookups (256 shard x key cells each at most)
-    expect(n).toBeGreaterThanOrEqual(1);
-    expect(n).toBeLessThanOrEqual(4);
-    // the retry: the same few key lookups, then one read of each event row (retries only)
-    const retried = await counted('retry lookup', () => store.append(events));
-    expect(retried.result.every((r) => !r.applied)).toBe(true);
-    expect(retried.n).toBe(200);
+    const { result, n } = await counted('applied lookup', () => store.append(events));
+    expect(result.every((r) => r.applied === true)).toBe(true);
+    // 50 events in each of the 4 event buckets of one time bucket: up to 16 per lookup
+    expect(n).toBe(4 * Math.ceil(50 / 16));
+    const retried = await counted('append insert', () => store.append(events));
+    expect(retried.result.every((r) => r.applied === false)).toBe(true);
+    expect(retried.n).toBe(0);
     // seen from another process too
     const other = await openCassandra(keyspace);
     try {
@@ -216,30 +215,26 @@ describe('cassandra store: partitions, batched marks, pending confirmation, even
     expect(snaps.reduce((sum, s) => sum + s.tail.sum, 0n)).toBe(200n);
   });
 
-  it('stores an event whose key landed without its row (a batch that failed half-way)', async () => {
-    const name = 'halfway';
-    const e = add(name, T0 + 30 * S, 2, 3n);
-    expect(await store.append([e])).toEqual([{ applied: true }]);
-    await client.execute(
-      'DELETE FROM events WHERE namespace = ? AND counter = ? AND time_bucket = ? AND event_bucket = ? AND time_us = ? AND event_id = ?',
-      [ns, name, BigInt(timeBucket(store.settings, e.timeUs)), 2, BigInt(e.timeUs), e.eventId],
-      { prepare: true },
-    );
-    expect(await store.append([e])).toEqual([{ applied: true }]);
+  it('writes an unasked event without a read (applied unknown); a retry that asks finds it, and the count holds it once', async () => {
+    const name = 'unasked';
+    const events = Array.from({ length: 20 }, (_, i): CounterEvent => ({ ...add(name, T0 + 30 * S + i, i % 4, 3n), unasked: true }));
+    const { result, n } = await counted('applied lookup', () => store.append(events));
+    expect(result.every((r) => r.applied === undefined)).toBe(true);
+    expect(n).toBe(0);
+    // an unasked retry rewrites the same rows (no read): still counted once
+    expect((await store.append(events)).every((r) => r.applied === undefined)).toBe(true);
+    const asked = events.map(({ unasked: _, ...e }) => e);
+    expect((await store.append(asked)).every((r) => r.applied === false)).toBe(true);
     const [s] = await store.readSnapshots({ refs: [{ namespace: ns, name }], settleUs: T0 });
-    expect(s!.tail.sum).toBe(3n);
-    expect(await store.append([e])).toEqual([{ applied: false }]);
+    expect(s!.tail.sum).toBe(60n);
   });
 
-  it('writes an event made here (no client token) without a key lookup or a key row, and counts it', async () => {
+  it('writes an event made here (no client token) without a read, and counts it', async () => {
     const name = 'tokenless';
     const events = Array.from({ length: 20 }, (_, i): CounterEvent => ({ ...add(name, T0 + 40 * S + i, i % 4, 2n), unique: true }));
-    const before = await client.execute('SELECT count(*) FROM event_keys WHERE namespace = ? AND second = ? ALLOW FILTERING', [ns, BigInt(Math.floor((T0 + 40 * S) / S))], { prepare: true });
-    const { result, n } = await counted('key lookup', () => store.append(events));
-    expect(result.every((r) => r.applied)).toBe(true);
+    const { result, n } = await counted('applied lookup', () => store.append(events));
+    expect(result.every((r) => r.applied === true)).toBe(true);
     expect(n).toBe(0);
-    const after = await client.execute('SELECT count(*) FROM event_keys WHERE namespace = ? AND second = ? ALLOW FILTERING', [ns, BigInt(Math.floor((T0 + 40 * S) / S))], { prepare: true });
-    expect(after.first()!['count']).toBe(before.first()!['count']);
     const [s] = await store.readSnapshots({ refs: [{ namespace: ns, name }], settleUs: T0 });
     expect(s!.tail.sum).toBe(40n);
   });

@@ -3,7 +3,7 @@ import { counterKey, type CounterEvent } from '../../model';
 import type { AppendResult } from '../types';
 import { eventBucket, partitionId, pendingShard, timeBucket, type Layout } from './layout';
 import { BatchWriter } from './batcher';
-import { EventKeys } from './keys';
+import { EventLookup } from './eventLookup';
 import { MarkCommitter } from './marker';
 import type { NamespaceTable } from './namespaces';
 import type { CqlSession } from './session';
@@ -16,10 +16,6 @@ const NO_RETRY = new cassandra.policies.retry.FallthroughRetryPolicy();
 
 const LAST_WRITE = named('append mark last write', 'UPDATE rollups USING TIMESTAMP ? SET last_write_us = ?, partitions = partitions + ? WHERE namespace = ? AND counter = ?');
 const PENDING = named('append mark pending', 'INSERT INTO pending (namespace, shard, counter, last_write_us) VALUES (?, ?, ?, ?) USING TIMESTAMP ?');
-const EVENT_LOOKUP = named(
-  'retry lookup',
-  'SELECT time_us FROM events WHERE namespace = ? AND counter = ? AND time_bucket = ? AND event_bucket = ? AND time_us = ? AND event_id = ?',
-);
 const INSERT = named(
   'append insert',
   'INSERT INTO events (namespace, counter, time_bucket, event_bucket, time_us, event_id, clear, delta) VALUES (?, ?, ?, ?, ?, ?, ?, ?) USING TTL ?',
@@ -27,16 +23,22 @@ const INSERT = named(
 
 /**
  * Idempotency: the event row's primary key is the idempotency key, so a retry rewrites the
- * same row and can never count twice. To report `applied: false` for a retry, the event's
- * key is looked up in `event_keys` (./keys.ts: grouped, many keys per single-partition
- * query; LOCAL_QUORUM read after LOCAL_QUORUM write sees it), and written with the event row.
- * An LWT (`INSERT ... IF NOT EXISTS`) would make that exact even for two instances racing
- * on one token, but costs a Paxos round (4 round trips) on every write of the hottest path
- * and forbids mixing with plain writes to the same rows; the count is exact either way, only
- * the `applied` flag of such a cross-instance race could be true twice. Within one process,
- * a duplicate of an append still in flight waits for it instead. An event whose key was made
- * here (a write without a token, CounterEvent.unique) can have no earlier copy: it is written
- * without the lookup and without a key row, a read and a write fewer.
+ * same row and can never count twice. Whether a write is a retry (`applied: false`) is asked
+ * only when a client selects `applied` (`CounterEvent.unasked` otherwise): the event row
+ * itself is then read before the write, beside the marks (./eventLookup.ts: the lookups of
+ * one turn grouped, up to 16 per query). A retry found is not written again.
+ * An unasked write costs no read at all and answers `applied` undefined; a retry of it that
+ * asks finds its row like any other. An LWT (`INSERT ... IF NOT EXISTS`) would make `applied`
+ * exact even for two instances racing on one token, but costs a Paxos round (4 round trips)
+ * on every write of the hottest path and forbids mixing with plain writes to the same rows;
+ * the count is exact either way, only the `applied` flag of such a cross-instance race could
+ * be true twice. Within one process, a duplicate of an append still in flight waits for it
+ * instead. An event whose key was made here (a write without a token, CounterEvent.unique)
+ * can have no earlier copy: it is written without the read.
+ *
+ * (Until schema step 3's table went unused, `applied` was answered from `event_keys`, a key
+ * row written beside each event and read in grouped lookups: a row more per write for every
+ * client, most of which never select `applied`.)
  *
  * Writes are group-committed: the marks and the event rows of concurrent appends (one bulk
  * request, many requests) go out in shared unlogged batches (./batcher.ts), marks first.
@@ -57,7 +59,7 @@ export class EventAppender {
   /** Shared unlogged batches: the marks, and the (bounded, never retried elsewhere) event inserts. */
   private readonly marks: BatchWriter;
   private readonly inserts: BatchWriter;
-  private readonly keys: EventKeys;
+  private readonly lookup: EventLookup;
 
   constructor(
     private readonly cql: CqlSession,
@@ -66,7 +68,7 @@ export class EventAppender {
   ) {
     this.marks = new BatchWriter(cql);
     this.inserts = new BatchWriter(cql, { readTimeout: INSERT_TIMEOUT_MS, retry: NO_RETRY });
-    this.keys = new EventKeys(cql);
+    this.lookup = new EventLookup(cql, layout);
   }
 
   async append(events: CounterEvent[]): Promise<AppendResult[]> {
@@ -98,7 +100,7 @@ export class EventAppender {
     await Promise.all([...this.inflight.values()].map((p) => p.catch(() => {})));
   }
 
-  private async appendOne(e: CounterEvent): Promise<boolean> {
+  private async appendOne(e: CounterEvent): Promise<boolean | undefined> {
     const started = performance.now();
     const tbn = timeBucket(this.layout, e.timeUs);
     const tb = BigInt(tbn);
@@ -106,8 +108,9 @@ export class EventAppender {
     const part = BigInt(partitionId(this.layout, tbn, eb));
     const t = BigInt(e.timeUs);
     const ck = counterKey(e);
-    const [seen] = await Promise.all([
-      e.unique ? false : this.keys.has(e),
+    const ask = !e.unique && !e.unasked;
+    const [found] = await Promise.all([
+      ask ? this.lookup.has(e) : false,
       // Keyed by counter and events partition: each partition's element in `partitions` must
       // carry the newest event time written to it (see ./schema.ts), not only the counter's.
       this.lastMarks.ensure(`${ck}\u0000${part}`, e.timeUs, (v) => {
@@ -118,15 +121,8 @@ export class EventAppender {
         ]);
       }),
     ]);
-    // A key is written in the same unlogged batch as its event row, which is not atomic: a
-    // batch that failed half-way can leave the key without the row. So a seen key is a retry
-    // only once its event row is found too (one more read, for retries only); else the event
-    // is stored now.
-    if (seen) {
-      const row = await this.cql.read(EVENT_LOOKUP, [e.namespace, e.name, tb, eb, t, e.eventId], {}, 'urgent');
-      if (row.rowLength > 0) return false;
-    }
-    const [ttl, keyTtl] = await Promise.all([this.namespaces.ttlFor(e.namespace), this.namespaces.keyTtlFor(e.namespace)]);
+    if (found) return false;
+    const ttl = await this.namespaces.ttlFor(e.namespace);
     // An event must be visible before the roll-up can checkpoint past its time, which is
     // ROLLUP_SKEW_MARGIN_MS after the service accepted it at the earliest. So the append is
     // abandoned (nothing written; the client retries with its token) when the steps before the
@@ -138,13 +134,7 @@ export class EventAppender {
         throw new Error(`append of ${e.namespace}/${e.name} took over ${PRE_INSERT_BUDGET_MS} ms before its insert; not written`);
       }
     };
-    const insert = this.inserts.write(INSERT, [e.namespace, e.name, tb, eb, t, e.eventId, e.clear, e.delta, ttl], inTime);
-    if (e.unique) {
-      await insert;
-      return true;
-    }
-    const [keyCql, keyParams] = this.keys.insert(e, keyTtl);
-    await Promise.all([insert, this.inserts.write(keyCql, keyParams, inTime)]);
-    return true;
+    await this.inserts.write(INSERT, [e.namespace, e.name, tb, eb, t, e.eventId, e.clear, e.delta, ttl], inTime);
+    return ask || e.unique ? true : undefined;
   }
 }

@@ -68,12 +68,6 @@ export const timeBucket = (layout: Layout, timeUs: number): number => Math.floor
 /** The event bucket of an event id: spreads a hot counter over bucketsPerId partitions per time bucket. */
 export const eventBucket = (layout: Layout, eventId: string): number => fnv1a(eventId) % layout.bucketsPerId;
 
-/** Partitions of `event_keys` per namespace and second (fixed: a change only costs `applied` of retries in flight). */
-export const KEY_SHARDS = 8;
-
-/** The `event_keys` shard of an idempotency key (part of its partition key). */
-export const keyShard = (key: string): number => fnv1a(key) % KEY_SHARDS;
-
 /** The pending-table shard of a counter (part of the pending partition key). */
 export const pendingShard = (layout: Layout, counter: string): number => fnv1a(counter) % layout.pendingShards;
 

@@ -11,9 +11,6 @@ const NAMESPACE_PAGE_SIZE = 1000;
 /** Cassandra's largest TTL (20 years). */
 const MAX_TTL_SECONDS = 630_720_000;
 const DEFAULT_RETENTION_SECONDS = 7 * 24 * 3600;
-/** The contract's default accept limit (a namespace always has one; this covers an unknown name). */
-const DEFAULT_ACCEPT_LIMIT_MS = 5000;
-const KEY_TTL_SLACK_S = 60;
 const COLUMNS = 'name, mode, ttl_seconds, retention_seconds, accept_limit_ms, deleted_at';
 
 /**
@@ -21,9 +18,8 @@ const COLUMNS = 'name, mode, ttl_seconds, retention_seconds, accept_limit_ms, de
  * TTL of its events.
  */
 export class NamespaceTable {
-  /** Retention (events' TTL) and accept limit per namespace, as last read or written here (an update through another instance arrives with the next listing). */
+  /** Retention (events' TTL) per namespace, as last read or written here (an update through another instance arrives with the next listing). */
   private readonly retention = new Map<string, number>();
-  private readonly acceptLimit = new Map<string, number>();
   /** The reads of a namespace's settings in flight: concurrent appends to a namespace not yet cached share one. */
   private readonly loading = new Map<string, Promise<NamespaceConfig | undefined>>();
 
@@ -73,7 +69,6 @@ export class NamespaceTable {
   async drop(name: string): Promise<void> {
     await this.lwt('DELETE FROM namespaces WHERE name = ? IF deleted_at > ?', [name, 0n]);
     this.retention.delete(name);
-    this.acceptLimit.delete(name);
   }
 
   private lwt(cql: string, params: unknown[]): Promise<cassandra.types.ResultSet> {
@@ -101,7 +96,6 @@ export class NamespaceTable {
     if (row && row['[applied]'] === false && row['deleted_at'] != null) throw namespaceBeingDeleted(ns.name);
     const stored = row && row['[applied]'] === false && row['mode'] != null ? this.toNamespace(row) : { ...ns };
     this.retention.set(stored.name, stored.retentionSeconds);
-    this.acceptLimit.set(stored.name, stored.acceptLimitMs);
     return stored;
   }
 
@@ -120,7 +114,6 @@ export class NamespaceTable {
     );
     if (r.first()?.['[applied]'] === true) {
       this.retention.set(ns.name, ns.retentionSeconds);
-      this.acceptLimit.set(ns.name, ns.acceptLimitMs);
       return { ...ns };
     }
     // Not applied: no such row (mode null), or another mode. Read it whole (serial reads
@@ -136,20 +129,9 @@ export class NamespaceTable {
   }
 
   /**
-   * The TTL of a namespace's idempotency keys: a retry is accepted only within the accept
-   * limit of its generation time, and the first attempt at the earliest an accept limit
-   * before it, so twice the limit, plus a minute for clocks and slow requests.
-   */
-  async keyTtlFor(namespace: string): Promise<number> {
-    let ms = this.acceptLimit.get(namespace);
-    if (ms === undefined) ms = (await this.load(namespace))?.acceptLimitMs ?? DEFAULT_ACCEPT_LIMIT_MS;
-    return Math.ceil((2 * ms) / 1000) + KEY_TTL_SLACK_S;
-  }
-
-  /**
    * One read per namespace at a time for the settings an append needs: the first burst of a
    * process (hundreds of concurrent appends) would otherwise read the row once per append,
-   * twice (retention and accept limit), and could push appends past their pre-insert budget.
+   * and could push appends past their pre-insert budget.
    */
   private load(namespace: string): Promise<NamespaceConfig | undefined> {
     let p = this.loading.get(namespace);
@@ -169,7 +151,6 @@ export class NamespaceTable {
       acceptLimitMs: row['accept_limit_ms'] as number,
     };
     this.retention.set(ns.name, ns.retentionSeconds);
-    this.acceptLimit.set(ns.name, ns.acceptLimitMs);
     return ns;
   }
 }

@@ -26,8 +26,8 @@ const DELETE_PENDING = named('removal pending delete', 'DELETE FROM pending USIN
  *   and the scan runs in the limiter's background lane, behind every append and read.
  * - `rollups`: its rows of the namespace (a filtered scan, paged), one row delete each.
  * - `pending`: one partition delete per shard.
- * - `event_keys`: left to their TTL (minutes). A stale key of a re-created namespace only costs
- *   one read: a key counts as a retry only once its event row is found (./append.ts).
+ * - `event_keys`: no longer written (schema step 3); what earlier versions wrote expires by its
+ *   TTL (minutes), and no lookup reads it.
  *
  * Every delete is written `USING TIMESTAMP <now>`: it shadows each cell written before it,
  * whatever timestamp scheme the cell used (event times, checkpoint times), and none written

@@ -28,12 +28,10 @@
  *   ((namespace, shard), counter), shard = hash(counter) % pending_shards. Marked with each
  *   append `USING TIMESTAMP <event time>`, deleted `USING TIMESTAMP <checkpoint_us>` once a
  *   checkpoint catches up, so a newer mark survives the delete.
- * - `event_keys` (step 3): the idempotency keys of recent events, partitioned by
- *   ((namespace, second of the event time, shard)): what `applied` is answered from. The
- *   keys of concurrent appends (a bulk request shares one generation time) fall into few
- *   partitions, so one query looks many up. Written in the event row's batch, `USING TTL` twice
- *   the accept limit plus a minute: a retry is only accepted within the accept limit of
- *   its generation time. TTL only, never deleted, hence gc_grace_seconds = 0.
+ * - `event_keys` (step 3): the idempotency keys of recent events, written beside each event by
+ *   earlier versions to answer `applied`; no longer written or read (`applied` is read from
+ *   the event row itself, ./eventLookup.ts, only when a client asks). Its rows expire by their
+ *   TTL (twice the accept limit plus a minute); the table stays, as released steps never change.
  * - `settings`: the partitioning parameters the data was written with (seconds_per_bucket,
  *   buckets_per_id, pending_shards), fixed by the first start: changing them later would make
  *   existing events or marks unfindable, so later starts use the stored values.

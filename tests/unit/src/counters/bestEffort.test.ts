@@ -53,7 +53,7 @@ describe('BestEffortCounters.add', () => {
 
   it('maps the outcomes: applied and superseded are applied, a duplicate is not', async () => {
     const { be, next } = setup();
-    const results: [string, boolean][] = [];
+    const results: [string, boolean | undefined][] = [];
     for (const outcome of ['applied', 'superseded', 'duplicate'] as const) {
       next.add = { count: 7n, outcome };
       results.push([outcome, (await be.add(ns, ev(), token)).applied]);

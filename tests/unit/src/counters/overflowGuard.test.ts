@@ -168,6 +168,20 @@ describe('OverflowGuard.release', () => {
     expect(() => g.admit(ns, ev(10n))).not.toThrow();
   });
 
+  it('unknown (stored without looking for an earlier copy): widens the bounds by the delta, both ways kept', () => {
+    const g = new OverflowGuard(10);
+    g.observe(ref(), 100n);
+    g.release(g.admit(ns, ev(10n)), undefined);
+    // a retry (the count stays 100) or a first write (110): the bounds hold both
+    expect(g.bounds(ref())).toMatchObject({ lo: 100n, hi: 110n });
+    g.release(g.admit(ns, ev(-30n)), undefined);
+    expect(g.bounds(ref())).toMatchObject({ lo: 70n, hi: 110n });
+    // checked against both ends: an add that fits only if the retries did not count is refused
+    g.observe(ref(), INT64_MAX - 10n);
+    g.release(g.admit(ns, ev(10n)), undefined);
+    expect(refusal(() => g.admit(ns, ev(1n))).code).toBe('COUNT_OVERFLOW');
+  });
+
   it('a later observe replaces what applied adds built up', () => {
     const g = new OverflowGuard(10);
     g.observe(ref(), 0n);
