@@ -115,7 +115,14 @@ describe.each(MODES)('%s', (mode) => {
       await s.gql<{ addCounts: { items: { applied: boolean }[] } }>(`mutation ($is: [AddCountInput!]!) { addCounts(inputs: $is) { items { applied } } }`, { is: [input] }),
     );
     expect(items.addCounts.items).toEqual([{ applied: false }]);
-    await expectCount(mode, ns, c, '4');
+    // `applied` asked through a named fragment: the first text runs through Apollo, its repeat compiled
+    const viaFragment = `mutation ($input: AddCountInput!) { addCount(input: $input) { ...P } } fragment P on AddCountPayload { wasNew: applied }`;
+    for (let i = 0; i < 2; i++) {
+      expect(ok(await s.gql<{ addCount: { wasNew: boolean } }>(viaFragment, { input })).addCount.wasNew).toBe(false);
+    }
+    const fresh = { ...input, idempotencyToken: token() };
+    expect(ok(await s.gql<{ addCount: { wasNew: boolean } }>(viaFragment, { input: fresh })).addCount.wasNew).toBe(true);
+    await expectCount(mode, ns, c, '8');
   });
 
   it('addAndGetCount returns a count that includes this add (read-your-write)', async () => {
