@@ -142,6 +142,11 @@ export class RollupSidecar implements RollupTrigger {
     if (offered.length > 0) this.offer(offered, offeredKeys, 'urgent');
   }
 
+  /** Offers counters as background work (see RollupTrigger.notifyLater). */
+  notifyLater(refs: readonly CounterRef[]): void {
+    if (refs.length > 0) this.offer(refs, refs.map(counterKey), 'background');
+  }
+
   /** The offer metric is tallied per call: a labelled inc hashes its labels, and a bulk write offers 200 counters at once. */
   private offer(refs: readonly CounterRef[], keys: readonly string[], lane: Lane): void {
     if (this.stopped) return;
@@ -171,23 +176,21 @@ export class RollupSidecar implements RollupTrigger {
    * when other instances can write to the same store (not `exclusiveStore`), once the last
    * roll-up is older than `readRefreshMs`: what bounds how long a read here can miss a write
    * made elsewhere that the writer's own roll-up did not bring (no shared cache, or its offer
-   * dropped). 5 s, not the sweep interval (1 s): under reads of 10,000 cached counters on
-   * Cassandra, each read re-rolled its counter about once a second, two thirds of the node's
-   * CPU per read. A store only this process writes to (the embedded one) needs no roll-up for
-   * reads of a counter rolled up since its last write.
+   * dropped): 5 s, not the 1 s sweep interval, which cost two thirds of the node's CPU per
+   * read on Cassandra. An exclusive store needs no roll-up for a counter rolled up since.
    */
   notifyRead(ref: CounterRef): void {
     if (this.stopped) return;
     const key = counterKey(ref);
     const at = this.fresh.get(key);
-    if (at !== undefined && !this.inflight.has(key) && !this.queues[this.route(key)]!.has(key) && !this.watchedQueue.has(key)) {
-      if (this.opts.exclusiveStore || performance.now() - at < this.opts.readRefreshMs) {
-        this.metrics.rollupOffers.inc({ outcome: 'fresh' });
-        return;
+    if (at !== undefined && !this.watchedQueue.has(key)) {
+      // Queued, or in flight with no write since: that roll-up brings what this read could.
+      const batch = this.inflight.get(key);
+      if (batch === undefined ? this.queues[this.route(key)]!.has(key) : batch > 0) return void this.metrics.rollupOffers.inc({ outcome: 'coalesced' });
+      if (batch === undefined) {
+        if (this.opts.exclusiveStore || performance.now() - at < this.opts.readRefreshMs) return void this.metrics.rollupOffers.inc({ outcome: 'fresh' });
+        return this.offer([ref], [key], 'background'); // old: a refresh nobody here waits for
       }
-      // Only old: a refresh for writes made elsewhere, which nobody here waits for.
-      this.offer([ref], [key], 'background');
-      return;
     }
     this.notify(ref);
   }
@@ -304,7 +307,11 @@ export class RollupSidecar implements RollupTrigger {
         failed = false;
         if (!this.stopped) await this.pause(Math.min(1000, this.opts.sweepIntervalMs));
       }
-      const size = watchedLane ? WATCHED_MAX : this.batchSize[i]!;
+      // Background work alone on a store others write to is taken whole (up to batchMax):
+      // nobody waits for it, and a Cassandra batch's time is its round trips, not its size;
+      // the resizing below (batchMin once batches take past batchTargetMs) only adds requests.
+      const backgroundOnly = !watchedLane && !this.opts.exclusiveStore && q.urgentSize === 0;
+      const size = watchedLane ? WATCHED_MAX : backgroundOnly ? this.opts.batchMax : this.batchSize[i]!;
       const since: number[] = [];
       const keys: string[] = [];
       const batch = q.take(size, since, keys);

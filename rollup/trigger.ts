@@ -13,6 +13,12 @@ export interface RollupTrigger {
    * same order: one call per request instead of one per item.
    */
   notifyMany(refs: readonly CounterRef[], keys: readonly string[]): void;
+  /**
+   * The counters may hold a write their value just read missed, which nobody waits for (a
+   * race of a first read with a write whose offer went before the counter was followed):
+   * background work, gathered with the sweeps and refreshes.
+   */
+  notifyLater(refs: readonly CounterRef[]): void;
   /** The counter was read: roll it up only if it may hold writes its last roll-up did not see. */
   notifyRead(ref: CounterRef): void;
   /**

@@ -278,6 +278,33 @@ describe('RollupSidecar notifyRead', () => {
     expect(batches).toEqual([['a'], ['a']]);
   });
 
+  it('a read of a counter whose refresh is queued or running leaves it background work', async () => {
+    const { s, metrics, batches, duration } = setup({ sweepIntervalMs: 100, readRefreshMs: 1000 });
+    s.start();
+    s.notify(ref('a'));
+    await jest.advanceTimersByTimeAsync(25); // rolled up at t=25
+    await jest.advanceTimersByTimeAsync(1000); // t=1025: old, so the next read queues a refresh
+    s.notifyRead(ref('a'));
+    expect(s.depth()).toBe(1);
+    const coalesced = offers(metrics, 'coalesced');
+    await jest.advanceTimersByTimeAsync(10);
+    s.notifyRead(ref('a')); // served from the cache: the queued refresh brings what it could
+    s.notifyRead(ref('a'));
+    expect(offers(metrics, 'coalesced')).toBe(coalesced + 2);
+    await jest.advanceTimersByTimeAsync(BACKGROUND_COALESCE_MS - 12);
+    expect(batches).toEqual([['a']]); // still gathering
+    duration.ms = () => 50;
+    await jest.advanceTimersByTimeAsync(2);
+    expect(batches).toEqual([['a'], ['a']]);
+    s.notifyRead(ref('a')); // in flight, no write since: nothing more to offer
+    expect(offers(metrics, 'coalesced')).toBe(coalesced + 3);
+    expect(s.depth()).toBe(0);
+    // a write while it is in flight: queued again (the batch may have missed it), and a read then adds nothing
+    s.notify(ref('a'));
+    s.notifyRead(ref('a'));
+    expect(s.depth()).toBe(1);
+  });
+
   it('cuts the gathering of background work short when urgent work arrives', async () => {
     const { s, pending, batches } = setup({ batchMin: 8 });
     pending.mockResolvedValueOnce([ref('swept')]);

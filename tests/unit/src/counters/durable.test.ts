@@ -32,7 +32,7 @@ function setup(followedOnly = false) {
   const append = jest.spyOn(store, 'append');
   const converged = new FakeConvergedCache();
   const guard = new OverflowGuard(100);
-  const trigger = { notify: jest.fn(), notifyMany: jest.fn(), notifyRead: jest.fn() };
+  const trigger = { notify: jest.fn(), notifyMany: jest.fn(), notifyRead: jest.fn(), notifyLater: jest.fn() };
   const metrics = fakeMetrics();
   const d = new DurableCounters(store, converged, guard, trigger, asMetrics(metrics), SKEW, followedOnly);
   return { d, store, read, append, converged, guard, trigger, metrics };
@@ -254,12 +254,14 @@ describe('DurableCounters.getCounts', () => {
     expect(trigger.notify).not.toHaveBeenCalled();
   });
 
-  it('EVENTUAL, where writes offer only followed counters: offers every counter it computed, pending or not', async () => {
-    const { d, converged, trigger } = setup(true);
+  it('EVENTUAL, where writes offer only followed counters: offers every counter it computed, a pending one at once, the others as background work', async () => {
+    const { d, store, converged, trigger } = setup(true);
+    await store.append([event(ev, 'pending', 2n)]);
     await converged.setMany({ entries: [{ ref: r('ev', 'a'), value: 7n }], asOfMs: 1 });
-    expect(await d.getCounts(ev, [r('ev', 'a'), r('ev', 'quiet')])).toEqual([7n, 0n]);
+    expect(await d.getCounts(ev, [r('ev', 'a'), r('ev', 'quiet'), r('ev', 'pending')])).toEqual([7n, 0n, 2n]);
     expect(trigger.notifyRead.mock.calls).toEqual([[r('ev', 'a')]]);
-    expect(trigger.notify.mock.calls).toEqual([[r('ev', 'quiet')]]);
+    expect(trigger.notify.mock.calls).toEqual([[r('ev', 'pending')]]);
+    expect(trigger.notifyLater.mock.calls).toEqual([[[r('ev', 'quiet')]]]);
   });
 
   it('EVENTUAL computes the missing ones once, in one read, fills the cache, and keeps the order', async () => {
